@@ -20,11 +20,11 @@ def score_features(
     features_file: Path,  # processed feature table to score
     predictions_file: Path,  # parquet file to write the predictions to
 ) -> dict:
-    "Predict every row of `features_file`; return row count, class counts, confidence and agreement."
+    "Predict every row of `features_file`; summarise rows, classes, confidence and the model's held-out metrics."
     if not Path(features_file).exists():
         raise FileNotFoundError(f"{features_file} does not exist: run the processing stage first")
-    predictions = predict_file(model_file, card_file, features_file, predictions_file)
-    summary = {"rows": len(predictions),
+    predictions, card = predict_file(model_file, card_file, features_file, predictions_file)
+    summary = {"rows": len(predictions), "model_metrics": card["metrics"],
                "predicted_classes": {int(k): int(v) for k, v in predictions["prediction"].value_counts().sort_index().items()},
                "mean_probability": round(float(predictions["probability"].mean()), 4)}
     if TARGET_COLUMN in predictions:

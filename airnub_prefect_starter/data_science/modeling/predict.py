@@ -58,18 +58,20 @@ def predict_frame(
                          "probability": probabilities.max(axis=1)}, index=features.index)
 
 # %% ../../../nbs/data_science/40_modeling_predict.ipynb #c015
-def predict_file(model_file: Path, card_file: Path, features_file: Path, predictions_file: Path) -> pd.DataFrame:
-    "Predict every row of `features_file` into `predictions_file`; return the predictions."
-    model, _ = load_model(model_file, card_file)
+def predict_file(
+    model_file: Path, card_file: Path, features_file: Path, predictions_file: Path,
+) -> tuple[pd.DataFrame, dict]:
+    "Predict every row of `features_file` into `predictions_file`; return the predictions and the model card."
+    model, card = load_model(model_file, card_file)
     features = pd.read_parquet(features_file)
     predictions = pd.concat([features, predict_frame(model, features)], axis=1)
     write_parquet(predictions, predictions_file)
-    return predictions
+    return predictions, card
 
 def main() -> pd.DataFrame:
     "Predict the project's feature table with its saved model (paths from settings.ini)."
     paths = load_settings().paths
-    predictions = predict_file(paths.model, paths.model_card, paths.features, paths.predictions)
+    predictions, _ = predict_file(paths.model, paths.model_card, paths.features, paths.predictions)
     print(f"{paths.predictions}: {len(predictions)} rows")
     return predictions
 

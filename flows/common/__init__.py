@@ -1,0 +1,1 @@
+"""The few Prefect pieces every department shares."""

@@ -1,0 +1,23 @@
+"""Run any parameterised notebook of the project as a flow (what `airnub notebook` calls)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from prefect import flow
+
+from airnub_prefect_starter.core.notebook_runner import NotebookRun
+from flows.common.notebook_task import artifact_key, publish_report_task, run_notebook_task
+
+
+@flow(name="notebook", flow_run_name="notebook-{notebook}")
+def notebook_flow(notebook: str, parameters: dict | None = None) -> NotebookRun:
+    """Run `notebook` with `parameters` and publish an artifact pointing at its report."""
+    run = run_notebook_task(Path(notebook), parameters)
+    publish_report_task(run, key=artifact_key("notebook", Path(notebook).stem))
+    return run
+
+
+if __name__ == "__main__":
+    notebook_flow(sys.argv[1] if len(sys.argv) > 1 else "nbs/reports/model_evaluation.ipynb")

@@ -1,0 +1,1 @@
+"""Demo department, analysis stage: its categories."""

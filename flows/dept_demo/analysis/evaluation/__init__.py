@@ -1,0 +1,1 @@
+"""Category evaluation: its flow and tasks."""

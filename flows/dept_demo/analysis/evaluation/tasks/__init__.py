@@ -1,0 +1,1 @@
+"""Tasks of the evaluation category: thin wrappers over exported functions."""

@@ -1,0 +1,1 @@
+"""Category training: its flow and tasks."""

@@ -1,0 +1,1 @@
+"""Tasks of the training category: thin wrappers over exported functions."""

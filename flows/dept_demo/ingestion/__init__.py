@@ -1,0 +1,1 @@
+"""Demo department, ingestion stage: its categories."""

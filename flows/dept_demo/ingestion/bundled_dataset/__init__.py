@@ -1,0 +1,1 @@
+"""Category bundled_dataset: its flow and tasks."""

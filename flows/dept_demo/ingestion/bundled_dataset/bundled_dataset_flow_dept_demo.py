@@ -1,0 +1,16 @@
+"""Ingestion category: the dataset scikit-learn ships, into raw."""
+
+from prefect import flow
+
+from airnub_prefect_starter.data_science.config_ds import load_settings
+from flows.dept_demo.ingestion.bundled_dataset.tasks.ingest_bundled_dataset_task import ingest_bundled_dataset_task
+
+
+@flow(name="bundled-dataset-dept-demo")
+def bundled_dataset_flow_dept_demo() -> dict:
+    """Copy the bundled wine dataset into raw."""
+    return ingest_bundled_dataset_task(load_settings().paths.raw_dataset)
+
+
+if __name__ == "__main__":
+    bundled_dataset_flow_dept_demo()

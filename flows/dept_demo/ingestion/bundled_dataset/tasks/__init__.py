@@ -1,0 +1,1 @@
+"""Tasks of the bundled_dataset category: thin wrappers over exported functions."""

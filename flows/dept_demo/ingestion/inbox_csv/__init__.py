@@ -1,0 +1,1 @@
+"""Category inbox_csv: its flow and tasks."""

@@ -1,0 +1,1 @@
+"""Tasks of the inbox_csv category: thin wrappers over exported functions."""

@@ -1,0 +1,1 @@
+"""Demo department, processing stage: its categories."""

@@ -1,0 +1,1 @@
+"""Category cleaning: its flow and tasks."""

@@ -1,0 +1,1 @@
+"""Tasks of the cleaning category: thin wrappers over exported functions."""

@@ -1,0 +1,1 @@
+"""Category features: its flow and tasks."""

@@ -1,0 +1,17 @@
+"""Processing category: engineered features, interim -> processed."""
+
+from prefect import flow
+
+from airnub_prefect_starter.data_science.config_ds import load_settings
+from flows.dept_demo.processing.features.tasks.build_feature_table_task import build_feature_table_task
+
+
+@flow(name="features-dept-demo")
+def features_flow_dept_demo() -> dict:
+    """Build the processed feature table the model trains on."""
+    paths = load_settings().paths
+    return build_feature_table_task(paths.interim_dataset, paths.features)
+
+
+if __name__ == "__main__":
+    features_flow_dept_demo()

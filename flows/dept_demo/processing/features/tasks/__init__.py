@@ -1,0 +1,1 @@
+"""Tasks of the features category: thin wrappers over exported functions."""

@@ -1,0 +1,16 @@
+"""Task: add the engineered features to the interim table."""
+
+from pathlib import Path
+
+from prefect import task
+from prefect.logging import get_run_logger
+
+from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
+
+
+@task(name="build-feature-table")
+def build_feature_table_task(interim_file: Path, processed_file: Path) -> dict:
+    """Build the processed feature table from the interim table."""
+    shape = build_feature_table(interim_file, processed_file)
+    get_run_logger().info("%s: %d rows, %d features", processed_file, shape["rows"], shape["features"])
+    return shape
