@@ -37,7 +37,7 @@ export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_st
 run: setup ## run the demo pipeline end to end on Prefect's embedded API
 	$(BIN)/airnub run demo
 
-test: setup test-notebooks test-nbval test-pytest ## the whole suite: notebook tests, nbval, pytest
+test: setup lint test-notebooks test-nbval test-pytest ## the whole suite: lint, notebook tests, nbval, pytest
 
 test-notebooks: setup ## the notebooks' inline tests (nbdev-test)
 	$(BIN)/nbdev-test --n-workers 2

@@ -1,0 +1,30 @@
+"""Shared fixtures: an isolated project output tree, and the environment for subprocesses."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import output_overrides
+
+from airnub_prefect_starter.data_science.config_ds import load_settings
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """The project's paths, with every output moved into a temporary folder."""
+    for name, value in output_overrides(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    return load_settings().paths
+
+
+@pytest.fixture
+def subprocess_env(tmp_path):
+    """Environment for a command run in a subprocess: its own Prefect home and output tree."""
+    return {**os.environ, **output_overrides(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect-home"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}

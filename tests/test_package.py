@@ -1,0 +1,73 @@
+"""The package as nbdev generates it: in step with the notebooks, free of Prefect, runnable on its own."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers import PROJECT_ROOT
+
+from airnub_prefect_starter.data_science.config_ds import load_settings
+
+PACKAGE = "airnub_prefect_starter"
+
+
+def _committed_package() -> dict[str, str]:
+    """The package's .py files as committed at HEAD: `{path inside the package: text}`."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+
+    try:
+        listed = git("ls-tree", "-r", "--name-only", "HEAD", "--", PACKAGE).split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout with commits: nothing committed to compare with")
+    return {name.removeprefix(f"{PACKAGE}/"): git("show", f"HEAD:{name}") for name in listed if name.endswith(".py")}
+
+
+def test_nbdev_export_leaves_the_committed_package_unchanged(tmp_path):
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path)
+    shutil.copytree(PROJECT_ROOT / "nbs", tmp_path / "nbs")
+    subprocess.run([Path(sys.executable).parent / "nbdev-export"], cwd=tmp_path, check=True)
+    exported = {str(p.relative_to(tmp_path / PACKAGE)): p.read_text() for p in (tmp_path / PACKAGE).rglob("*.py")}
+    committed = _committed_package()
+    assert sorted(exported) == sorted(committed), "a notebook's module is not committed, or a module has no notebook"
+    changed = [name for name in exported if exported[name] != committed[name]]
+    assert changed == [], f"the notebooks and the committed package disagree: run nbdev-export, commit both: {changed}"
+
+
+def test_the_package_never_imports_prefect():
+    code = ("import importlib, pkgutil, sys, airnub_prefect_starter as p\n"
+            "for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.'): importlib.import_module(m.name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_every_notebook_uses_the_project_kernel():
+    kernel = load_settings(PROJECT_ROOT).kernel_name
+    notebooks = sorted((PROJECT_ROOT / "nbs").rglob("*.ipynb"))
+    assert notebooks
+    for notebook in notebooks:
+        assert nbformat.read(notebook, as_version=4).metadata.kernelspec.name == kernel, notebook
+
+
+@pytest.mark.parametrize("notebook", sorted((PROJECT_ROOT / "nbs" / "reports").glob("*.ipynb")), ids=lambda p: p.name)
+def test_report_notebooks_are_parameterised_and_never_exported(notebook):
+    cells = nbformat.read(notebook, as_version=4).cells
+    assert any("parameters" in c.metadata.get("tags", []) for c in cells)
+    assert not any(c.source.lstrip().startswith(("#| default_exp", "#| export")) for c in cells)
+
+
+def test_data_science_modules_run_standalone(subprocess_env, tmp_path):
+    from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset
+
+    ingest_bundled_dataset(tmp_path / "data" / "raw" / "wine.csv")
+    for module in ("dataset_processing", "feature_engineering", "modeling.train", "modeling.predict"):
+        subprocess.run([sys.executable, "-m", f"{PACKAGE}.data_science.{module}"], cwd=PROJECT_ROOT,
+                       env=subprocess_env, check=True, capture_output=True, timeout=120)
+    assert (tmp_path / "models" / "wine_classifier.joblib").exists()
+    assert (tmp_path / "data" / "processed" / "wine_predictions.parquet").exists()
