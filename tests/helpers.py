@@ -15,7 +15,7 @@ PROJECT_ROOT = find_project_root(Path(__file__).parent)
 def output_overrides(tmp: Path) -> dict[str, str]:
     """AIRNUB_* variables that move data, models and reports under `tmp` (the code and nbs/ stay)."""
     return {"AIRNUB_DATA_ROOT": str(tmp / "data"), "AIRNUB_MODELS_DIR": str(tmp / "models"),
-            "AIRNUB_REPORTS_DIR": str(tmp / "reports")}
+            "AIRNUB_REPORTS_DIR": str(tmp / "reports"), "AIRNUB_CACHE_DIR": str(tmp / "cache")}
 
 
 def write_notebook(path: Path, parameters: str, *cells: str) -> Path:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'ENV_PREFIX', 'find_project_root', 'read_settings', 'ProjectPaths', 'Settings', 'load_settings',
-           'ensure_directories']
+__all__ = ['SETTINGS_FILE', 'ENV_PREFIX', 'TASK_RUNNERS', 'find_project_root', 'read_settings', 'ProjectPaths', 'Settings',
+           'load_settings', 'ensure_directories']
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c005
 SETTINGS_FILE = "settings.ini"
@@ -69,6 +69,7 @@ class ProjectPaths:
     inbox: Path  # CSV files dropped here are ingested into raw
     models: Path  # trained models and their model cards
     reports: Path  # executed notebooks and their HTML
+    cache: Path  # results of earlier runs, reused when nothing changed
 
     @property
     def raw_dataset(self) -> Path: return self.raw / "wine.csv"
@@ -98,13 +99,24 @@ class Settings:
     paths: ProjectPaths
     kernel_name: str  # Jupyter kernel every notebook runs in
     cell_timeout_seconds: int  # per-cell timeout of papermill runs
+    task_runner: str  # how flows run tasks side by side: threads, processes or dask
+    max_workers: int  # how many tasks (notebook kernels) run at once
+    dask_scheduler_address: str  # an existing Dask scheduler; empty: a local cluster
+    work_pool: str  # the Prefect work pool deployments run on
 
-def _whole_seconds(values: dict[str, str], key: str, source: Path) -> int:
+TASK_RUNNERS = ("threads", "processes", "dask")
+
+def _positive_whole(values: dict[str, str], key: str, source: Path, unit: str = "") -> int:
     raw = values[key]
     if not raw.isdigit() or int(raw) <= 0:
-        raise ValueError(f"{source}: '{key}' must be a positive whole number of seconds, got {raw!r} "
+        raise ValueError(f"{source}: '{key}' must be a positive whole number{unit}, got {raw!r} "
                          f"(or set {ENV_PREFIX}{key.upper()})")
     return int(raw)
+
+def _one_of(values: dict[str, str], key: str, source: Path, allowed: tuple[str, ...]) -> str:
+    if values[key] not in allowed:
+        raise ValueError(f"{source}: '{key}' must be one of {', '.join(allowed)}, got {values[key]!r}")
+    return values[key]
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c015
 _PATH_KEYS = {"raw": "raw_dir", "interim": "interim_dir", "processed": "processed_dir",
@@ -118,16 +130,20 @@ def load_settings(
     root = find_project_root(environ=environ) if root is None else Path(root).resolve()
     source = root / SETTINGS_FILE
     values = read_settings(source, environ)
-    required = ["data_root", "models_dir", "reports_dir", "kernel_name", "cell_timeout_seconds", *_PATH_KEYS.values()]
+    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "kernel_name", "cell_timeout_seconds",
+                "task_runner", "max_workers", "dask_scheduler_address", "work_pool", *_PATH_KEYS.values()]
     missing = [key for key in required if key not in values]
     if missing:
         raise KeyError(f"{source}: missing setting(s) {', '.join(missing)}")
     data_root = root / Path(values["data_root"]).expanduser()
     stages = {name: data_root / Path(values[key]).expanduser() for name, key in _PATH_KEYS.items()}
-    paths = ProjectPaths(root=root, data_root=data_root, models=root / Path(values["models_dir"]).expanduser(),
-                         reports=root / Path(values["reports_dir"]).expanduser(), **stages)
-    return Settings(paths=paths, kernel_name=values["kernel_name"],
-                    cell_timeout_seconds=_whole_seconds(values, "cell_timeout_seconds", source))
+    in_root = {name: root / Path(values[f"{name}_dir"]).expanduser() for name in ("models", "reports", "cache")}
+    return Settings(paths=ProjectPaths(root=root, data_root=data_root, **in_root, **stages),
+                    kernel_name=values["kernel_name"],
+                    cell_timeout_seconds=_positive_whole(values, "cell_timeout_seconds", source, " of seconds"),
+                    task_runner=_one_of(values, "task_runner", source, TASK_RUNNERS),
+                    max_workers=_positive_whole(values, "max_workers", source),
+                    dask_scheduler_address=values["dask_scheduler_address"], work_pool=values["work_pool"])
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c021
 def ensure_directories(paths: ProjectPaths) -> ProjectPaths:

@@ -3,14 +3,18 @@
 from prefect import flow
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
+from flows.common.config import load_config
 from flows.dept_demo.analysis.training.tasks.train_model_task import train_model_task
 
 
 @flow(name="training-dept-demo")
-def training_flow_dept_demo(test_size: float = 0.25, random_state: int = 42, regularisation: float = 1.0) -> dict:
-    """Train and save the model; return its card (metrics, parameters, versions)."""
+def training_flow_dept_demo(test_size: float | None = None, random_state: int | None = None,
+                            regularisation: float | None = None) -> dict:
+    """Train and save the model; return its card. Unset parameters come from the category config."""
+    config = load_config("dept_demo", "analysis", "training", overrides={
+        "test_size": test_size, "random_state": random_state, "regularisation": regularisation})
     paths = load_settings().paths
-    return train_model_task(paths.features, paths.model, paths.model_card, test_size, random_state, regularisation)
+    return train_model_task(paths.features, paths.model, paths.model_card, **config)
 
 
 if __name__ == "__main__":
