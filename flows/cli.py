@@ -1,24 +1,37 @@
-"""The `airnub` command: run a department's flows or a parameterised notebook from the shell."""
+"""The `airnub` command: run a department's flows, a parameterised notebook, or a sweep from the shell."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import yaml
 
+from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
+from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
 
 
-def _parameter_value(text: str) -> object:
-    """A `-p NAME VALUE` value as YAML reads it: 3 -> int, 0.5 -> float, true -> bool, [1, 2] -> list."""
-    return yaml.safe_load(text) if text.strip() else text
+class UsageError(ValueError):
+    """A command line that cannot run: a bad file or value, named in the message."""
+
+
+def _read_yaml_mapping(path: Path, what: str) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read the {what} ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise UsageError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: the {what} must be a mapping of parameter names, got {type(data).__name__}")
+    return data
 
 
 def _run(args: argparse.Namespace) -> int:
-    flow = stage_flow(args.department, args.stage)
-    result = flow()
+    result = stage_flow(args.department, args.stage)()
     print(json.dumps(result, indent=2, default=str))
     return 0
 
@@ -26,9 +39,26 @@ def _run(args: argparse.Namespace) -> int:
 def _notebook(args: argparse.Namespace) -> int:
     from flows.common.notebook_flow import notebook_flow
 
-    parameters = {name: _parameter_value(value) for name, value in args.parameter}
-    run = notebook_flow(args.path, parameters)
-    print(f"executed notebook: {run.output_notebook}\nreport: {run.html}")
+    notebook = Path(args.path).resolve()
+    if not notebook.is_file():
+        raise UsageError(f"{args.path}: notebook not found")
+    parameters = _read_yaml_mapping(Path(args.file), "parameters file") if args.file else {}
+    parameters |= check_parameters(notebook, dict(args.parameter), from_text=True)
+    run = notebook_flow(str(notebook), check_parameters(notebook, parameters), use_cache=not args.no_cache,
+                        cell_timeout=args.timeout)
+    if run.from_cache:
+        print("served from the cache: code, parameters and inputs unchanged since that run (--no-cache to rerun)")
+    print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from flows.common.sweep_flow import run_sweep
+
+    grid = _read_yaml_mapping(Path(args.grid), "grid")
+    runs = run_sweep(str(Path(args.path).resolve()), grid, use_cache=not args.no_cache, cell_timeout=args.timeout)
+    for run in runs:
+        print(f"{json.dumps(run.parameters)} -> {json.dumps(run.values)}{' (cache)' if run.from_cache else ''}")
     return 0
 
 
@@ -40,10 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stage", help=f"run only this stage ({', '.join(STAGES)})")
     run.set_defaults(handler=_run)
     notebook = commands.add_parser("notebook", help="run a parameterised notebook in the project kernel")
-    notebook.add_argument("path", help="the notebook, relative to the project root (e.g. nbs/reports/...)")
+    notebook.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
     notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                          help="a parameter to inject; repeat for several")
+                          help="a parameter, converted by its declared type; repeat for several")
+    notebook.add_argument("-f", "--file", help="a YAML file of parameters (-p values override it)")
+    sweep = commands.add_parser("sweep", help="run a notebook over a grid of parameters, in parallel")
+    sweep.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
+    sweep.add_argument("--grid", required=True, help="a YAML mapping of parameter -> list of values")
+    for command in (notebook, sweep):
+        command.add_argument("--timeout", type=int, help="per-cell timeout in seconds (default from settings.ini)")
+        command.add_argument("--no-cache", action="store_true", help="run even if an identical run is cached")
     notebook.set_defaults(handler=_notebook)
+    sweep.set_defaults(handler=_sweep)
     return parser
 
 
@@ -51,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except UnknownNameError as error:
+    except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 2
+    except NotebookExecutionError as error:
+        print(f"airnub: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def test_unknown_department_or_stage_is_refused(subprocess_env, args, named, lis
 
 
 def test_notebook_command_converts_and_injects_parameters(subprocess_env, tmp_path):
+    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path)
     notebook = write_notebook(tmp_path / "area.ipynb", "side: int = 2\nlabels: list = []",
                               "print('area', side * side, 'labels', len(labels))")
     done = airnub("notebook", str(notebook), "-p", "side", "7", "-p", "labels", "[a, b, c]", env=subprocess_env)

@@ -20,12 +20,12 @@ def score_features(
     features_file: Path,  # processed feature table to score
     predictions_file: Path,  # parquet file to write the predictions to
 ) -> dict:
-    "Predict every row of `features_file`; summarise rows, classes, confidence and the model's held-out metrics."
+    "Predict every row of `features_file`; summarise rows, counts by class (JSON keys), confidence, held-out metrics."
     if not Path(features_file).exists():
         raise FileNotFoundError(f"{features_file} does not exist: run the processing stage first")
     predictions, card = predict_file(model_file, card_file, features_file, predictions_file)
     summary = {"rows": len(predictions), "model_metrics": card["metrics"],
-               "predicted_classes": {int(k): int(v) for k, v in predictions["prediction"].value_counts().sort_index().items()},
+               "predicted_classes": {str(k): int(v) for k, v in predictions["prediction"].value_counts().sort_index().items()},
                "mean_probability": round(float(predictions["probability"].mean()), 4)}
     if TARGET_COLUMN in predictions:
         summary["agreement_with_target"] = round(float((predictions["prediction"] == predictions[TARGET_COLUMN]).mean()), 4)

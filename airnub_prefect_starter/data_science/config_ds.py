@@ -70,6 +70,7 @@ class ProjectPaths:
     models: Path  # trained models and their model cards
     reports: Path  # executed notebooks and their HTML
     cache: Path  # results of earlier runs, reused when nothing changed
+    notebooks: Path  # the notebooks flows may run (the package's sources and nbs/reports)
 
     @property
     def raw_dataset(self) -> Path: return self.raw / "wine.csv"
@@ -130,14 +131,14 @@ def load_settings(
     root = find_project_root(environ=environ) if root is None else Path(root).resolve()
     source = root / SETTINGS_FILE
     values = read_settings(source, environ)
-    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "kernel_name", "cell_timeout_seconds",
+    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "notebooks_dir", "kernel_name", "cell_timeout_seconds",
                 "task_runner", "max_workers", "dask_scheduler_address", "work_pool", *_PATH_KEYS.values()]
     missing = [key for key in required if key not in values]
     if missing:
         raise KeyError(f"{source}: missing setting(s) {', '.join(missing)}")
     data_root = root / Path(values["data_root"]).expanduser()
     stages = {name: data_root / Path(values[key]).expanduser() for name, key in _PATH_KEYS.items()}
-    in_root = {name: root / Path(values[f"{name}_dir"]).expanduser() for name in ("models", "reports", "cache")}
+    in_root = {name: root / Path(values[f"{name}_dir"]).expanduser() for name in ("models", "reports", "cache", "notebooks")}
     return Settings(paths=ProjectPaths(root=root, data_root=data_root, **in_root, **stages),
                     kernel_name=values["kernel_name"],
                     cell_timeout_seconds=_positive_whole(values, "cell_timeout_seconds", source, " of seconds"),

@@ -12,9 +12,11 @@ from flows.common.notebook_task import artifact_key, publish_report_task, run_no
 
 
 @flow(name="notebook", flow_run_name="notebook-{notebook}")
-def notebook_flow(notebook: str, parameters: dict | None = None) -> NotebookRun:
-    """Run `notebook` with `parameters` and publish an artifact pointing at its report."""
-    run = run_notebook_task(Path(notebook), parameters)
+def notebook_flow(notebook: str, parameters: dict | None = None, use_cache: bool = True,
+                  cell_timeout: int | None = None, retries: int = 0) -> NotebookRun:
+    """Run `notebook` with `parameters` and publish an artifact with its recorded values and report."""
+    task = run_notebook_task.with_options(retries=retries) if retries else run_notebook_task
+    run = task(Path(notebook), parameters, use_cache=use_cache, cell_timeout=cell_timeout)
     publish_report_task(run, key=artifact_key("notebook", Path(notebook).stem))
     return run
 

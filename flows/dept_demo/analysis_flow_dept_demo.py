@@ -2,6 +2,7 @@
 
 from prefect import flow
 
+from flows.common.subflows import in_process_subflows
 from flows.dept_demo.analysis.evaluation.evaluation_flow_dept_demo import evaluation_flow_dept_demo
 from flows.dept_demo.analysis.training.training_flow_dept_demo import training_flow_dept_demo
 
@@ -10,10 +11,11 @@ from flows.dept_demo.analysis.training.training_flow_dept_demo import training_f
 def analysis_flow_dept_demo(run_training: bool = True, run_evaluation: bool = True) -> dict:
     """Train the classifier, then evaluate it with the report notebook."""
     results = {}
-    if run_training:
-        results["training"] = training_flow_dept_demo()
-    if run_evaluation:
-        results["evaluation"] = evaluation_flow_dept_demo()
+    with in_process_subflows():
+        if run_training:
+            results["training"] = training_flow_dept_demo()
+        if run_evaluation:
+            results["evaluation"] = evaluation_flow_dept_demo()
     return results
 
 

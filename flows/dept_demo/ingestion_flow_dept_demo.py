@@ -3,6 +3,7 @@
 from prefect import flow
 
 from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
+from flows.common.subflows import in_process_subflows
 from flows.dept_demo.ingestion.bundled_dataset.bundled_dataset_flow_dept_demo import bundled_dataset_flow_dept_demo
 from flows.dept_demo.ingestion.inbox_csv.inbox_csv_flow_dept_demo import inbox_csv_flow_dept_demo
 
@@ -12,10 +13,11 @@ def ingestion_flow_dept_demo(run_bundled_dataset: bool = True, run_inbox_csv: bo
     """Bring the demo's data into raw: the bundled dataset, then files dropped into the inbox."""
     ensure_directories(load_settings().paths)
     results = {}
-    if run_bundled_dataset:
-        results["bundled_dataset"] = bundled_dataset_flow_dept_demo()
-    if run_inbox_csv:
-        results["inbox_csv"] = inbox_csv_flow_dept_demo()
+    with in_process_subflows():
+        if run_bundled_dataset:
+            results["bundled_dataset"] = bundled_dataset_flow_dept_demo()
+        if run_inbox_csv:
+            results["inbox_csv"] = inbox_csv_flow_dept_demo()
     return results
 
 

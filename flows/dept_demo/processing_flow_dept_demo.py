@@ -2,6 +2,7 @@
 
 from prefect import flow
 
+from flows.common.subflows import in_process_subflows
 from flows.dept_demo.processing.cleaning.cleaning_flow_dept_demo import cleaning_flow_dept_demo
 from flows.dept_demo.processing.features.features_flow_dept_demo import features_flow_dept_demo
 
@@ -10,10 +11,11 @@ from flows.dept_demo.processing.features.features_flow_dept_demo import features
 def processing_flow_dept_demo(run_cleaning: bool = True, run_features: bool = True) -> dict:
     """Raw -> interim (validated, clean) -> processed (features)."""
     results = {}
-    if run_cleaning:
-        results["cleaning"] = cleaning_flow_dept_demo()
-    if run_features:
-        results["features"] = features_flow_dept_demo()
+    with in_process_subflows():
+        if run_cleaning:
+            results["cleaning"] = cleaning_flow_dept_demo()
+        if run_features:
+            results["features"] = features_flow_dept_demo()
     return results
 
 

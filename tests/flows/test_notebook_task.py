@@ -37,7 +37,8 @@ def test_nbdev_clean_keeps_the_parameters_tag(tmp_path):
     assert sum("parameters" in c.metadata.get("tags", []) for c in cells) == 1
 
 
-def test_failing_cell_fails_the_task_and_keeps_the_partial_report(project, tmp_path):
+def test_failing_cell_fails_the_task_and_keeps_the_partial_report(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRNUB_NOTEBOOKS_DIR", str(tmp_path))
     notebook = write_notebook(tmp_path / "fragile.ipynb", "limit: int = 3  # the largest value accepted",
                               "print('checked so far')", "assert limit < 3, f'limit {limit} is too high'")
     with pytest.raises(NotebookExecutionError) as failed:

@@ -8,7 +8,7 @@ from airnub_prefect_starter.data_science.config_ds import load_settings
 from flows.common.notebook_task import publish_report_task, run_notebook_task
 from flows.dept_demo.analysis.evaluation.tasks.score_features_task import score_features_task
 
-REPORT_NOTEBOOK = Path("nbs/reports/model_evaluation.ipynb")
+REPORT_NOTEBOOK = Path("reports") / "model_evaluation.ipynb"  # inside the notebooks folder
 
 
 @flow(name="evaluation-dept-demo")
@@ -16,11 +16,11 @@ def evaluation_flow_dept_demo(report_title: str = "Wine classifier evaluation") 
     """Predictions for the processed table, the evaluation report, and an artifact summarising both."""
     paths = load_settings().paths
     scoring = score_features_task(paths.model, paths.model_card, paths.features, paths.predictions)
-    run = run_notebook_task(REPORT_NOTEBOOK, {"title": report_title})
+    run = run_notebook_task(paths.notebooks / REPORT_NOTEBOOK, {"title": report_title},
+                            inputs=[paths.model, paths.model_card, paths.features])
     publish_report_task(run, key="dept-demo-model-evaluation",
-                        values={**scoring["model_metrics"], "rows scored": scoring["rows"],
-                                "mean probability": scoring["mean_probability"]})
-    return {"scoring": scoring, "report": str(run.html)}
+                        values={"rows scored": scoring["rows"], "mean probability": scoring["mean_probability"]})
+    return {"scoring": scoring, "metrics": run.values, "report": str(run.html)}
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ from prefect import task
 from prefect.logging import get_run_logger
 
 from airnub_prefect_starter.core.model_inference import score_features
+from flows.common.cache import cached
 
 
 @task(name="score-features")
+@cached(outputs=("predictions_file",))
 def score_features_task(model_file: Path, card_file: Path, features_file: Path, predictions_file: Path) -> dict:
     """Predict every row of the feature table; return the summary."""
     summary = score_features(model_file, card_file, features_file, predictions_file)

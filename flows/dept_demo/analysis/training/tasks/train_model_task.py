@@ -6,9 +6,11 @@ from prefect import task
 from prefect.logging import get_run_logger
 
 from airnub_prefect_starter.data_science.modeling.train import train_and_save
+from flows.common.cache import cached
 
 
 @task(name="train-model")
+@cached(outputs=("model_file", "card_file"))
 def train_model_task(features_file: Path, model_file: Path, card_file: Path, test_size: float = 0.25,
                      random_state: int = 42, regularisation: float = 1.0) -> dict:
     """Train on `features_file`, save the model and its card; return the card."""

@@ -10,7 +10,7 @@ from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset
 
 @task(name="ingest-bundled-dataset", retries=1)
 def ingest_bundled_dataset_task(raw_file: Path) -> dict:
-    """Write the bundled dataset to `raw_file` unless an identical copy is there."""
+    """Write the bundled dataset to `raw_file` unless an identical copy is there (it reports which: no cache)."""
     result = ingest_bundled_dataset(raw_file)
     get_run_logger().info("%s: %d rows (%s)", raw_file, result["rows"], "written" if result["written"] else "unchanged")
     return result

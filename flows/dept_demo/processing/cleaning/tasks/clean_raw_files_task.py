@@ -6,9 +6,11 @@ from prefect import task
 from prefect.logging import get_run_logger
 
 from airnub_prefect_starter.core.data_cleaning import clean_raw_files
+from flows.common.cache import cached
 
 
 @task(name="clean-raw-files")
+@cached(outputs=("interim_file",))
 def clean_raw_files_task(raw_files: list[Path], interim_file: Path) -> dict:
     """Validate each raw file, clean them together, write `interim_file`."""
     counts = clean_raw_files(raw_files, interim_file)

@@ -6,9 +6,11 @@ from prefect import task
 from prefect.logging import get_run_logger
 
 from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
+from flows.common.cache import cached
 
 
 @task(name="build-feature-table")
+@cached(outputs=("processed_file",))
 def build_feature_table_task(interim_file: Path, processed_file: Path) -> dict:
     """Build the processed feature table from the interim table."""
     shape = build_feature_table(interim_file, processed_file)
