@@ -65,6 +65,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                            'airnub_prefect_starter/core/notebook_runner.py'),
                                                              'airnub_prefect_starter.core.notebook_runner.confine': ( 'core/notebook_runner.html#confine',
                                                                                                                       'airnub_prefect_starter/core/notebook_runner.py'),
+                                                             'airnub_prefect_starter.core.notebook_runner.in_own_thread': ( 'core/notebook_runner.html#in_own_thread',
+                                                                                                                            'airnub_prefect_starter/core/notebook_runner.py'),
                                                              'airnub_prefect_starter.core.notebook_runner.new_run_dir': ( 'core/notebook_runner.html#new_run_dir',
                                                                                                                           'airnub_prefect_starter/core/notebook_runner.py'),
                                                              'airnub_prefect_starter.core.notebook_runner.render_html': ( 'core/notebook_runner.html#render_html',

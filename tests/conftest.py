@@ -28,3 +28,12 @@ def subprocess_env(tmp_path):
     return {**os.environ, **output_overrides(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect-home"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.fixture
+def notebooks_dir(tmp_path, monkeypatch, project):
+    """A notebooks folder of the test's own (`notebooks_dir`), with outputs moved as in `project`."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    monkeypatch.setenv("AIRNUB_NOTEBOOKS_DIR", str(folder))
+    return folder

@@ -18,9 +18,15 @@ def output_overrides(tmp: Path) -> dict[str, str]:
             "AIRNUB_REPORTS_DIR": str(tmp / "reports"), "AIRNUB_CACHE_DIR": str(tmp / "cache")}
 
 
-def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
-    """A notebook at `path` with a `parameters`-tagged cell holding `parameters`, then `cells`."""
-    parameters_cell = new_code_cell(parameters)
-    parameters_cell.metadata["tags"] = ["parameters"]
-    nbformat.write(new_notebook(cells=[parameters_cell, *map(new_code_cell, cells)]), path)
+RECORD = "from airnub_prefect_starter.core.notebook_values import record"
+
+
+def write_notebook(path: Path, parameters: str | None, *cells: str, kernel: str = "airnub-prefect-starter") -> Path:
+    """A notebook at `path`: a `parameters`-tagged cell holding `parameters` (none when None), then `cells`."""
+    code = [new_code_cell(source) for source in ([parameters] if parameters is not None else []) + list(cells)]
+    if parameters is not None:
+        code[0].metadata["tags"] = ["parameters"]
+    metadata = {"kernelspec": {"name": kernel, "display_name": kernel, "language": "python"}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=code, metadata=metadata), path)
     return path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, write_notebook
+from helpers import PROJECT_ROOT, RECORD, write_notebook
 
 AIRNUB = Path(sys.executable).parent / "airnub"
 
@@ -36,11 +36,62 @@ def test_unknown_department_or_stage_is_refused(subprocess_env, args, named, lis
     assert named in done.stderr and listed in done.stderr
 
 
-def test_notebook_command_converts_and_injects_parameters(subprocess_env, tmp_path):
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path)
-    notebook = write_notebook(tmp_path / "area.ipynb", "side: int = 2\nlabels: list = []",
-                              "print('area', side * side, 'labels', len(labels))")
-    done = airnub("notebook", str(notebook), "-p", "side", "7", "-p", "labels", "[a, b, c]", env=subprocess_env)
+@pytest.fixture
+def typed_notebook(subprocess_env, tmp_path):
+    """A notebook in a notebooks folder of the test's own, recording the type and value of each parameter."""
+    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    return write_notebook(tmp_path / "nbs" / "typed.ipynb",
+                          "count: int = 1\nratio: float = 0.5\nflag: bool = False\nnames: list = []\nmeta: dict = {}",
+                          f"{RECORD}\nfor name in ('count', 'ratio', 'flag', 'names', 'meta'):\n"
+                          "    record(name, [type(globals()[name]).__name__, globals()[name]])")
+
+
+def values(done: subprocess.CompletedProcess) -> dict:
     assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.split("values: ")[1].splitlines()[0])
+
+
+def test_notebook_values_are_converted_by_their_declared_types(typed_notebook, subprocess_env, tmp_path):
+    (tmp_path / "params.yaml").write_text("ratio: 2\nnames: [from, file]\n")
+    done = airnub("notebook", str(typed_notebook), "-f", str(tmp_path / "params.yaml"), "-p", "count", "7",
+                  "-p", "flag", "yes", "-p", "meta", "{depth: 3}", "-p", "names", "[a, b]", env=subprocess_env)
+    assert values(done) == {"count": ["int", 7], "ratio": ["float", 2.0], "flag": ["bool", True],
+                            "names": ["list", ["a", "b"]], "meta": ["dict", {"depth": 3}]}
     html = Path(done.stdout.split("report: ")[1].strip())
-    assert html.is_relative_to(tmp_path / "reports") and "area 49 labels 3" in html.read_text()
+    assert html.is_relative_to(tmp_path / "reports" / "typed")
+
+
+def test_a_second_identical_run_is_served_from_the_cache_across_processes(typed_notebook, subprocess_env):
+    first = airnub("notebook", str(typed_notebook), "-p", "count", "3", env=subprocess_env)
+    second = airnub("notebook", str(typed_notebook), "-p", "count", "3", env=subprocess_env)
+    forced = airnub("notebook", str(typed_notebook), "-p", "count", "3", "--no-cache", env=subprocess_env)
+    assert "cache" not in first.stdout and "served from the cache" in second.stdout and "cache" not in forced.stdout
+    assert values(first) == values(second) == values(forced)
+    report = [done.stdout.split("report: ")[1].strip() for done in (first, second, forced)]
+    assert report[0] == report[1] != report[2]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("-p", "count", "many"), "parameter 'count' must be int, got 'many'"),
+    (("-p", "cuont", "1"), "unknown parameter 'cuont'; it accepts: count (int, default 1)"),
+    (("-p", "api_token", "s3cr3t"), "looks like a secret"),
+])
+def test_bad_notebook_parameters_exit_2_with_the_reason(typed_notebook, subprocess_env, args, expected):
+    done = airnub("notebook", str(typed_notebook), *args, env=subprocess_env)
+    assert done.returncode == 2 and expected in done.stderr
+
+
+def test_timeout_stops_a_hung_cell(subprocess_env, tmp_path):
+    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    notebook = write_notebook(tmp_path / "nbs" / "hung.ipynb", "seconds: int = 600", "import time\ntime.sleep(seconds)")
+    done = airnub("notebook", str(notebook), "--timeout", "2", env=subprocess_env)
+    assert done.returncode == 1 and "hung.ipynb: cell 2 timed out after 2 s" in done.stderr
+
+
+def test_sweep_command_runs_the_grid(typed_notebook, subprocess_env, tmp_path):
+    (tmp_path / "grid.yaml").write_text("count: [1, 2]\nflag: [true, false]\n")
+    done = airnub("sweep", str(typed_notebook), "--grid", str(tmp_path / "grid.yaml"), env=subprocess_env)
+    assert done.returncode == 0, done.stderr
+    results = sorted(line.split(" -> ")[1] for line in done.stdout.strip().splitlines())
+    assert len(results) == 4 and len(list((tmp_path / "reports" / "typed").iterdir())) == 4
+    assert all('"count": ["int", ' in line for line in results)

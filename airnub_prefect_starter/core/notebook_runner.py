@@ -5,10 +5,14 @@
 # %% ../../nbs/core/45_notebook_runner.ipynb #c002
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -22,7 +26,7 @@ from nbclient.exceptions import CellTimeoutError
 from nbconvert import HTMLExporter
 from traitlets import default
 
-from .notebook_parameters import check_parameters
+from .notebook_parameters import check_parameters, read_contract
 from .notebook_values import recorded_values
 from airnub_prefect_starter.core.run_cache import (
     RunCache,
@@ -35,7 +39,7 @@ from ..data_science.modeling.train import library_versions
 from ..data_science.storage import write_atomic, write_json
 
 # %% auto #0
-__all__ = ['NotebookPathError', 'confine', 'new_run_dir', 'render_html', 'IPCKernelManager', 'NotebookRun',
+__all__ = ['NotebookPathError', 'confine', 'new_run_dir', 'render_html', 'IPCKernelManager', 'in_own_thread', 'NotebookRun',
            'NotebookExecutionError', 'run_key', 'run_notebook']
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c005
@@ -78,6 +82,27 @@ class IPCKernelManager(AsyncKernelManager):
         return os.path.join(tempfile.gettempdir(), f"airnub-kernel-{uuid.uuid4().hex[:12]}")
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c013
+def in_own_thread(function: Callable[..., Any], **kwargs: Any) -> Any:
+    "Call `function(**kwargs)` in a new thread with an empty context and its own event loop; return or raise."
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = function(**kwargs)
+        except BaseException as error:  # handed to the caller's thread below
+            outcome["error"] = error
+        finally:
+            with suppress(RuntimeError):
+                asyncio.get_event_loop_policy().get_event_loop().close()
+
+    thread = threading.Thread(target=target, name=f"airnub-{getattr(function, '__name__', 'call')}", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+# %% ../../nbs/core/45_notebook_runner.ipynb #c016
 @dataclass
 class NotebookRun:
     "Where a notebook run wrote its outputs, what it recorded, and how long it took."
@@ -97,6 +122,7 @@ class NotebookExecutionError(RuntimeError):
     "A notebook cell failed or timed out; the partial report is kept."
 
 def _input_files(parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
+    "`inputs`, and every file a parameter (given or default) names."
     named = [cwd / v for v in parameters.values() if isinstance(v, str) and v and (cwd / v).is_file()]
     return sorted({Path(p).resolve() for p in [*inputs, *named]})
 
@@ -107,7 +133,7 @@ def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_na
              "inputs": {str(p): fingerprint(p) for p in input_files}}
     return hash_value(parts), parts
 
-# %% ../../nbs/core/45_notebook_runner.ipynb #c015
+# %% ../../nbs/core/45_notebook_runner.ipynb #c018
 def _failed_cell(output: Path, error: Exception) -> str:
     cells = nbformat.read(output, as_version=4).cells if output.exists() else []
     index = getattr(error, "cell_index", None)
@@ -129,15 +155,15 @@ def _failure(notebook: Path, error: Exception, output: Path, html: Path, timeout
         what = f"{type(error).__name__}: {error}"
     return f"{notebook.name}: {what} (partial report: {html})"
 
-# %% ../../nbs/core/45_notebook_runner.ipynb #c016
+# %% ../../nbs/core/45_notebook_runner.ipynb #c019
 def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, cell_timeout: int,
              cwd: Path) -> tuple[Path, Path, dict, str]:
     "Run the notebook into `run_dir`; return output, html, recorded values and the error message (or '')."
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
     try:
-        papermill.execute_notebook(notebook, output, parameters=parameters, kernel_name=kernel_name,
-                                   execution_timeout=cell_timeout, cwd=cwd, language="python", progress_bar=False,
-                                   log_output=False, kernel_manager_class=IPCKernelManager)
+        in_own_thread(papermill.execute_notebook, input_path=notebook, output_path=output, parameters=parameters,
+                      kernel_name=kernel_name, execution_timeout=cell_timeout, cwd=cwd, language="python",
+                      progress_bar=False, log_output=False, kernel_manager_class=IPCKernelManager)
         error = ""
     except Exception as failure:
         error = _failure(notebook, failure, output, html, cell_timeout)
@@ -145,7 +171,7 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
         render_html(output, html)
     return output, html, recorded_values(output) if output.exists() else {}, error
 
-# %% ../../nbs/core/45_notebook_runner.ipynb #c017
+# %% ../../nbs/core/45_notebook_runner.ipynb #c020
 def run_notebook(
     notebook: Path,  # the parameterised notebook to run
     reports_root: Path,  # the project's reports folder
@@ -164,7 +190,8 @@ def run_notebook(
         raise FileNotFoundError(f"notebook not found: {notebook}")
     parameters = check_parameters(notebook, parameters or {}, from_text)
     cwd = Path(cwd or notebook.parent)
-    key, parts = run_key(notebook, parameters, _input_files(parameters, inputs or [], cwd), kernel_name)
+    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
+    key, parts = run_key(notebook, parameters, _input_files({**defaults, **parameters}, inputs or [], cwd), kernel_name)
     if cache and use_cache and (hit := cache.lookup("notebooks", key)):
         paths = {name: Path(hit["result"][name]) for name in _PATH_FIELDS}
         return NotebookRun(**{**hit["result"], **paths, "from_cache": True})
