@@ -9,6 +9,7 @@ import sys
 import yaml
 
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
+from flows.scaffolding.cli import add_new_command
 
 
 def _parameter_value(text: str) -> object:
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                           help="a parameter to inject; repeat for several")
     notebook.set_defaults(handler=_notebook)
+    add_new_command(commands)  # the same code as scripts/generators/add_*.py
     return parser
 
 
