@@ -76,7 +76,9 @@ def plan_department(root: Path, name: str, given_id: str | None = None) -> Plan:
     folder = f"flows/{department.package}"
     plan.create(f"{folder}/__init__.py", templates.package_init(
         f"{display} department: its stage flows, categories and tasks."))
-    for each in STAGES:
+    for each in STAGES:  # a stage flow that exists (hand-written, or generated earlier) is left as it is
+        if plan.current(f"{folder}/{each}_flow_{department.package}.py") is not None:
+            continue
         plan.create(f"{folder}/{each}/__init__.py", templates.package_init(
             f"{display} department, {each} stage: its categories."))
         plan.create(f"{folder}/{each}_flow_{department.package}.py", templates.stage_flow(department, each))
