@@ -49,12 +49,17 @@ def _ask(args: argparse.Namespace, field: str, interactive: bool) -> str:
 
 
 def _plan(kind: str, args: argparse.Namespace, root: Path, interactive: bool) -> Plan:
+    required = ["name"] if kind == "department" else ["name", "department", "stage"]
+    prompting = interactive and any(getattr(args, field) is None for field in required)
     name = _ask(args, "name", interactive)
     if kind == "department":
         return plan_department(root, name, args.id)
     department, stage = _ask(args, "department", interactive), _ask(args, "stage", interactive)
     if kind == "category":
         return plan_category(root, department, stage, name)
+    if prompting and args.category is None:  # the optional choices, asked only of a user who is being asked
+        args.category = input("category id (empty: the stage flow runs the task): ").strip() or None
+        args.notebook_task = input("a report notebook run by papermill? [y/N] ").strip().lower() in ("y", "yes")
     return plan_task(root, department, stage, args.category, name, args.notebook_task)
 
 

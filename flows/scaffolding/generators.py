@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -45,8 +46,13 @@ def _department(plan: Plan, given: str) -> Department:
 
 
 def _checked(plan: Plan) -> Plan:
-    """`plan`, unless a name made a generated Python line longer than the linter allows."""
+    """`plan`, unless a generated Python file would not parse, or a name made a line longer than the linter allows."""
     for relative, text in plan.pending().items():
+        if relative.endswith(".py"):
+            try:
+                ast.parse(text)
+            except SyntaxError as error:
+                raise ScaffoldError(f"{relative}: the generated code would not parse ({error})") from None
         too_long = [n for n, line in enumerate(text.splitlines(), 1) if len(line) > LINE_LENGTH]
         if relative.endswith(".py") and too_long:
             raise ScaffoldError(f"name: the names are too long for {relative} (line {too_long[0]} would exceed "
@@ -167,7 +173,7 @@ def plan_task(root: Path, department: str, stage_name: str, category: str | None
                                 "expected another name")
         flow_file = f"flows/{dept.package}/{dept.flow_name(stage_name)}.py"
         tasks_dir, parts, function = f"{stage_dir}/tasks", (stage_name,), dept.flow_name(stage_name)
-    where = f"the {' / '.join(parts)} of the {dept.name} department"
+    where = (f"the {category} category of " if category else "") + f"the {stage_name} stage of {dept.name}"
     notebook = _task_notebook(plan, task, display, where, notebook_task)
     wrapper = f"{tasks_dir}/{task}_task.py"
     existing = plan.current(wrapper)

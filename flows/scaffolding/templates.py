@@ -22,6 +22,8 @@ def _pack(first: str, continuation: str, arguments: list[str], closing: str) -> 
 def call(indent: str, head: str, arguments: list[str], brackets: str = "()") -> list[str]:
     """`head(arguments)` at `indent`: one line, else wrapped and aligned, else with a hanging indent."""
     opening = f"{indent}{head}{brackets[0]}"
+    if not arguments:
+        return [opening + brackets[1]]
     aligned = _pack(opening, " " * len(opening), arguments, brackets[1])
     if all(len(row) <= LINE_LENGTH for row in aligned):
         return aligned
@@ -120,7 +122,7 @@ def task_wrapper(task: str, name: str, notebook_path: str, notebook: bool) -> st
         run = call("    ", "run = run_notebook_task",
                    ["REPORT_NOTEBOOK", '{"input_table": str(input_table_path(input_table)), '
                     '"summary_table": str(summary), "title": title}'])
-        return (f'"""Task: {name}, the report notebook {notebook_path} run through the papermill task."""\n\n'
+        return (f'"""Task {task}: the report notebook {notebook_path}, run through the papermill task."""\n\n'
                 "from pathlib import Path\n\nfrom prefect import task\n\n"
                 "from flows.common.notebook_task import run_notebook_task\n"
                 "from flows.common.tables import input_table_path, output_table_path\n\n"
@@ -133,7 +135,7 @@ def task_wrapper(task: str, name: str, notebook_path: str, notebook: bool) -> st
                 + "\n".join(run) + "\n"
                 '    return {"report": str(run.html), "summary_table": str(summary)}\n')
     log = '"%s -> %s: %d rows, %d columns", source, target, summary["rows"], summary["columns"]'
-    return (f'"""Task: {name}, a thin wrapper over the function exported from {notebook_path}."""\n\n'
+    return (f'"""Task {task}: a thin wrapper over the function exported from {notebook_path}."""\n\n'
             "from prefect import task\nfrom prefect.logging import get_run_logger\n\n"
             + import_line(f"airnub_prefect_starter.core.{task}", f"{task}_file") + "\n"
             "from flows.common.tables import input_table_path, output_table_path\n\n\n"

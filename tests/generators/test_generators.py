@@ -127,7 +127,7 @@ def test_dry_run_lists_the_files_and_writes_none(scaffolded):
     done = generate(root, env, "add_task", "--department", "harbour_ops", "--stage", "analysis", "--name",
                     "rank berths", "--dry-run", yes=False)
     assert done.returncode == 0, done.stderr
-    assert "create nbs/core/60_rank_berths.ipynb" in done.stdout
+    assert "create nbs/core/70_rank_berths.ipynb" in done.stdout
     assert "create airnub_prefect_starter/core/rank_berths.py (nbdev-export)" in done.stdout
     assert f"change {DEPARTMENT}/analysis_flow_dept_harbour_ops.py" in done.stdout
     assert snapshot(root) == tree

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 from helpers import PROJECT_ROOT
 
@@ -76,3 +78,17 @@ def test_a_flow_of_another_shape_is_refused_with_what_to_add_by_hand():
     source = 'from prefect import flow\n\n\n@flow\ndef f() -> dict:\n    """Doc."""\n    return {"a": 1}\n'
     with pytest.raises(ScaffoldError, match="by hand"):
         add_before_return(source, "f", ["    pass"], "g", "f.py")
+
+
+def test_in_a_terminal_what_is_missing_is_asked_for(monkeypatch, capsys):
+    from flows.scaffolding.cli import add_arguments, run
+
+    answers = iter(["Tide Gauges", "demo", "processing"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, "category")
+    assert run("category", parser.parse_args(["--dry-run", "--root", str(PROJECT_ROOT)]), interactive=True) == 0
+    planned = capsys.readouterr().out
+    assert "create flows/dept_demo/processing/tide_gauges/tide_gauges_flow_dept_demo.py" in planned
+    assert "change flows/dept_demo/processing_flow_dept_demo.py" in planned
+    assert not (PROJECT_ROOT / "flows/dept_demo/processing/tide_gauges").exists(), "a dry run writes nothing"
