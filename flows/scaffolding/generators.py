@@ -72,8 +72,8 @@ def plan_department(root: Path, name: str, given_id: str | None = None) -> Plan:
     """A department: its stage flows and pipeline, their configs, its DEPARTMENTS entry and deployments."""
     plan = Plan(root)
     display = " ".join(name.split())
-    short = department_id(given_id) if given_id else identifier(name, "name")
-    identifier(name, "name")
+    derived = identifier(name, "name")  # validates the display name also when --id is given
+    short = department_id(given_id) if given_id else derived
     known = read_departments(plan.current(DEPARTMENTS_FILE) or "", DEPARTMENTS_FILE)
     if short in known and known[short] != display:
         raise ScaffoldError(f"department id: {short!r} already exists as {known[short]!r}; expected that name "
@@ -147,7 +147,8 @@ def _task_notebook(plan: Plan, task: str, name: str, where: str, notebook_task: 
     module = f"airnub_prefect_starter/core/{task}.py"
     if not mine and (plan.root / module).exists():
         raise ScaffoldError(f"task: {module} already exists (from another notebook); expected another name")
-    relative = str(mine[0].relative_to(plan.root)) if mine else f"nbs/core/{notebooks.next_number(core)}_{task}.ipynb"
+    fresh = f"nbs/core/{notebooks.next_number(core)}_{task}.ipynb"
+    relative = mine[0].relative_to(plan.root).as_posix() if mine else fresh
     plan.create(relative, notebooks.core_notebook(task, name, where, kernel))
     plan.exported = [module, "airnub_prefect_starter/_modidx.py"]
     return relative

@@ -82,9 +82,12 @@ def add_parameter(source: str, function: str, parameter: str, path: str) -> str:
     existing = [ast.get_source_segment(source, a) + (f" = {ast.get_source_segment(source, d)}" if d else "")
                 for a, d in zip(arguments.args, defaults, strict=True)]
     lines = source.splitlines(keepends=True)
-    start, end = node.lineno - 1, node.body[0].lineno - 1
-    if ast.get_docstring(node) is None and node.body[0].lineno == node.lineno:
+    if node.body[0].lineno == node.lineno:
         raise ScaffoldError(f"{path}: {function}() is written on one line; add `{parameter}` to it by hand")
+    parts = [*arguments.args, *arguments.defaults, *([node.returns] if node.returns else [])]
+    start, end = node.lineno - 1, max([node.lineno, *(p.end_lineno for p in parts)])
+    while not lines[end - 1].split("#")[0].rstrip().endswith(":"):  # a closing `):` on a line of its own
+        end += 1
     return "".join([*lines[:start], _signature(node, source, [*existing, parameter]), *lines[end:]])
 
 

@@ -92,3 +92,11 @@ def test_in_a_terminal_what_is_missing_is_asked_for(monkeypatch, capsys):
     assert "create flows/dept_demo/processing/tide_gauges/tide_gauges_flow_dept_demo.py" in planned
     assert "change flows/dept_demo/processing_flow_dept_demo.py" in planned
     assert not (PROJECT_ROOT / "flows/dept_demo/processing/tide_gauges").exists(), "a dry run writes nothing"
+
+
+def test_a_parameter_joins_a_multi_line_signature_and_keeps_the_body():
+    source = ('@flow\ndef f(\n    a: int = 1,\n    b: str = "x",\n) -> dict:\n    # the body starts here\n'
+              '    results = {}\n    return results\n')
+    changed = add_parameter(source, "f", "run_x: bool = True", "f.py")
+    assert changed == ('@flow\ndef f(a: int = 1, b: str = "x", run_x: bool = True) -> dict:\n'
+                       '    # the body starts here\n    results = {}\n    return results\n')
