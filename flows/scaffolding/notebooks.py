@@ -25,7 +25,8 @@ def _notebook(cells: list, kernel_name: str) -> str:
 
 def _prose(text: str) -> object:
     """A markdown cell with each paragraph of `text` (but headings and quotes) wrapped at 95 columns."""
-    paragraphs = [p if p.startswith(("#", ">")) else textwrap.fill(" ".join(p.split()), 95, break_on_hyphens=False) for p in text.split("\n\n")]
+    paragraphs = [p if p.startswith(("#", ">")) else textwrap.fill(" ".join(p.split()), 95, break_on_hyphens=False)
+                  for p in text.split("\n\n")]
     return new_markdown_cell("\n\n".join(paragraphs))
 
 
