@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import BIN, SCAFFOLD, generate, snapshot
+from generator_helpers import BIN, SCAFFOLD, generate, snapshot
 
 DEPARTMENT = "flows/dept_harbour_ops"
 READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})
+
+
+def test_the_copy_holds_the_project_but_its_outputs(scaffolded):
+    root, _, before = scaffolded
+    assert "nbs/reports/model_evaluation.ipynb" in before and "nbs/reports/.notest" in before
+    assert not any(path.startswith((".venv/", ".git/", "data/")) for path in before)
 
 
 def test_generated_files_pass_the_linter(scaffolded):
@@ -49,6 +56,10 @@ def test_generated_notebook_exports_and_passes_its_own_tests(scaffolded):
     done = subprocess.run([BIN / "nbdev-test", str(notebook)], cwd=root, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+    report = root / "nbs" / "reports" / "tide_report.ipynb"
+    subprocess.run([BIN / "nbdev-clean", "--fname", str(notebook)], cwd=root, env=env, check=True, timeout=120)
+    subprocess.run([BIN / "nbdev-clean", "--fname", str(report)], cwd=root, env=env, check=True, timeout=120)
+    assert snapshot(root) == exported, "generated notebooks are already as nbdev-clean keeps them"
 
 
 @pytest.mark.integration
@@ -66,7 +77,7 @@ def test_new_department_runs_its_category_task_and_report(scaffolded):
     assert result["processing"]["tide_gauges"]["smooth_readings"]["output_file"] == str(smoothed)
     assert pd.read_parquet(smoothed)["level"].tolist() == [1.0, 2.0, 3.0, 5.0, 7.0], "window 3 from the task config"
     report = result["processing"]["tide_report"]
-    assert "5 rows, 2 columns" in open(report["report"]).read()
+    assert "5 rows, 2 columns" in Path(report["report"]).read_text()
     assert pd.read_parquet(report["summary_table"]).set_index("column").loc["level", "mean"] == 5.0
 
 
