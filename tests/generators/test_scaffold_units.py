@@ -8,7 +8,7 @@ import pytest
 from helpers import PROJECT_ROOT
 
 from flows.scaffolding import plan as plan_module
-from flows.scaffolding.names import ScaffoldError, department_id, identifier
+from flows.scaffolding.names import ScaffoldError, component, department_id, identifier
 from flows.scaffolding.plan import Plan
 from flows.scaffolding.python_edit import add_before_return, add_import, add_parameter
 
@@ -29,6 +29,12 @@ def test_bad_names_are_refused_with_the_field_named(text, named):
     with pytest.raises(ScaffoldError, match=named) as refused:
         identifier(text, "category")
     assert str(refused.value).startswith("category: ")
+
+
+@pytest.mark.parametrize(("text", "named"), [("Tasks", "layout"), ("processing", "layout"), ("pd", "imports")])
+def test_names_the_generated_code_already_uses_are_refused(text, named):
+    with pytest.raises(ScaffoldError, match=named):
+        component(text, "task")
 
 
 def test_department_id_takes_the_folder_form_or_the_short_one():
