@@ -12,6 +12,7 @@ import yaml
 from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
 from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
+from flows.scaffolding.cli import add_new_command
 
 
 class UsageError(ValueError):
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--no-cache", action="store_true", help="run even if an identical run is cached")
     notebook.set_defaults(handler=_notebook)
     sweep.set_defaults(handler=_sweep)
+    add_new_command(commands)  # the same code as scripts/generators/add_*.py
     return parser
 
 

@@ -10,7 +10,9 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 @contextmanager
 def in_process_subflows() -> Iterator[None]:
-    """Run the child flows called in this block without heartbeats of their own.
+    """Run the child flows called in this block (or decorated flow) without heartbeats of their own.
+
+    Use it as a decorator under `@flow` on a parent flow: `@in_process_subflows()`.
 
     A heartbeat lets the server mark a crashed flow run; a child flow running in its parent's
     process is covered by the parent's heartbeat (a crash takes both). In Prefect 3.9 each flow

@@ -8,14 +8,14 @@ from flows.dept_demo.analysis.training.training_flow_dept_demo import training_f
 
 
 @flow(name="analysis-dept-demo")
+@in_process_subflows()
 def analysis_flow_dept_demo(run_training: bool = True, run_evaluation: bool = True) -> dict:
     """Train the classifier, then evaluate it with the report notebook."""
     results = {}
-    with in_process_subflows():
-        if run_training:
-            results["training"] = training_flow_dept_demo()
-        if run_evaluation:
-            results["evaluation"] = evaluation_flow_dept_demo()
+    if run_training:
+        results["training"] = training_flow_dept_demo()
+    if run_evaluation:
+        results["evaluation"] = evaluation_flow_dept_demo()
     return results
 
 

@@ -9,15 +9,15 @@ from flows.dept_demo.ingestion.inbox_csv.inbox_csv_flow_dept_demo import inbox_c
 
 
 @flow(name="ingestion-dept-demo")
+@in_process_subflows()
 def ingestion_flow_dept_demo(run_bundled_dataset: bool = True, run_inbox_csv: bool = True) -> dict:
     """Bring the demo's data into raw: the bundled dataset, then files dropped into the inbox."""
     ensure_directories(load_settings().paths)
     results = {}
-    with in_process_subflows():
-        if run_bundled_dataset:
-            results["bundled_dataset"] = bundled_dataset_flow_dept_demo()
-        if run_inbox_csv:
-            results["inbox_csv"] = inbox_csv_flow_dept_demo()
+    if run_bundled_dataset:
+        results["bundled_dataset"] = bundled_dataset_flow_dept_demo()
+    if run_inbox_csv:
+        results["inbox_csv"] = inbox_csv_flow_dept_demo()
     return results
 
 

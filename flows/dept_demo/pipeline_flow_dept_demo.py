@@ -9,11 +9,11 @@ from flows.dept_demo.processing_flow_dept_demo import processing_flow_dept_demo
 
 
 @flow(name="pipeline-dept-demo")
+@in_process_subflows()
 def pipeline_flow_dept_demo() -> dict:
     """Run the three stages of the demo department in order."""
-    with in_process_subflows():
-        return {"ingestion": ingestion_flow_dept_demo(), "processing": processing_flow_dept_demo(),
-                "analysis": analysis_flow_dept_demo()}
+    return {"ingestion": ingestion_flow_dept_demo(), "processing": processing_flow_dept_demo(),
+            "analysis": analysis_flow_dept_demo()}
 
 
 if __name__ == "__main__":

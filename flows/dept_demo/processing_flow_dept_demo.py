@@ -8,14 +8,14 @@ from flows.dept_demo.processing.features.features_flow_dept_demo import features
 
 
 @flow(name="processing-dept-demo")
+@in_process_subflows()
 def processing_flow_dept_demo(run_cleaning: bool = True, run_features: bool = True) -> dict:
     """Raw -> interim (validated, clean) -> processed (features)."""
     results = {}
-    with in_process_subflows():
-        if run_cleaning:
-            results["cleaning"] = cleaning_flow_dept_demo()
-        if run_features:
-            results["features"] = features_flow_dept_demo()
+    if run_cleaning:
+        results["cleaning"] = cleaning_flow_dept_demo()
+    if run_features:
+        results["features"] = features_flow_dept_demo()
     return results
 
 

@@ -1,0 +1,108 @@
+"""The shared pieces of the generators: names, all-or-nothing writing, wiring into existing flows."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from helpers import PROJECT_ROOT
+
+from flows.scaffolding import plan as plan_module
+from flows.scaffolding.names import ScaffoldError, component, department_id, identifier
+from flows.scaffolding.plan import Plan
+from flows.scaffolding.python_edit import add_before_return, add_import, add_parameter
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Harbour Ops", "harbour_ops"), ("  Tide   Gauges ", "tide_gauges"), ("smooth-readings", "smooth_readings"),
+    ("HarbourOps", "harbour_ops"), ("Berth 2 Counts", "berth_2_counts"),
+])
+def test_display_names_become_identifiers(text, expected):
+    assert identifier(text, "name") == expected
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("a\\b", "path separator"), ("../x", "path separator"), ("2nd shift", "digit"), ("import", "keyword"),
+    ("", "empty"), ("---", "no letters"), ("Häfen", "ASCII"), ("x" * 40, "longer than"),
+])
+def test_bad_names_are_refused_with_the_field_named(text, named):
+    with pytest.raises(ScaffoldError, match=named) as refused:
+        identifier(text, "category")
+    assert str(refused.value).startswith("category: ")
+
+
+@pytest.mark.parametrize(("text", "named"), [("Tasks", "layout"), ("processing", "layout"), ("pd", "imports")])
+def test_names_the_generated_code_already_uses_are_refused(text, named):
+    with pytest.raises(ScaffoldError, match=named):
+        component(text, "task")
+
+
+def test_department_id_takes_the_folder_form_or_the_short_one():
+    assert department_id("dept_harbour_ops") == department_id("harbour_ops") == "harbour_ops"
+
+
+def test_a_failing_export_restores_changed_files_and_removes_new_ones(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.nbdev]\nlib_path = "pkg"\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
+    (tmp_path / "flow.py").write_text("original\n")
+
+    def half_export(root):
+        (root / "pkg" / "a.py").write_text("A = 2\n")
+        (root / "pkg" / "b.py").write_text("B = 1\n")
+        raise ScaffoldError("nbdev-export failed")
+
+    monkeypatch.setattr(plan_module, "nbdev_export", half_export)
+    plan = Plan(tmp_path, exported=["pkg/c.py"])
+    plan.create("nbs/core/new/10_x.ipynb", "{}")
+    plan.change("flow.py", "wired\n")
+    with pytest.raises(ScaffoldError):
+        plan.apply()
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "flow.py", "pkg", "pkg/a.py", "pyproject.toml"]
+    assert (tmp_path / "flow.py").read_text() == "original\n" and (tmp_path / "pkg/a.py").read_text() == "A = 1\n"
+
+
+def test_wiring_into_a_hand_written_stage_flow_is_sorted_and_idempotent():
+    source = (PROJECT_ROOT / "flows/dept_demo/processing_flow_dept_demo.py").read_text()
+    function = "processing_flow_dept_demo"
+    wired = add_import(source, "flows.dept_demo.processing.dedupe.dedupe_flow_dept_demo", "dedupe_flow_dept_demo")
+    wired = add_parameter(wired, function, "run_dedupe: bool = True", "processing")
+    call = '        results["dedupe"] = dedupe_flow_dept_demo()'
+    wired = add_before_return(wired, function, ["    if run_dedupe:", call], "dedupe_flow_dept_demo", "processing")
+    lines = wired.splitlines()
+    imports = [line for line in lines if line.startswith("from flows.")]
+    assert imports == sorted(imports) and len(imports) == 4
+    assert f"def {function}(run_cleaning: bool = True, run_features: bool = True, run_dedupe: bool = True)" in wired
+    assert lines.index(call) == lines.index("    return results") - 1
+    again = add_import(wired, "flows.dept_demo.processing.dedupe.dedupe_flow_dept_demo", "dedupe_flow_dept_demo")
+    again = add_parameter(again, function, "run_dedupe: bool = True", "processing")
+    assert add_before_return(again, function, ["    x"], "dedupe_flow_dept_demo", "processing") == wired
+
+
+def test_a_flow_of_another_shape_is_refused_with_what_to_add_by_hand():
+    source = 'from prefect import flow\n\n\n@flow\ndef f() -> dict:\n    """Doc."""\n    return {"a": 1}\n'
+    with pytest.raises(ScaffoldError, match="by hand"):
+        add_before_return(source, "f", ["    pass"], "g", "f.py")
+
+
+def test_in_a_terminal_what_is_missing_is_asked_for(monkeypatch, capsys):
+    from flows.scaffolding.cli import add_arguments, run
+
+    answers = iter(["Tide Gauges", "demo", "processing"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, "category")
+    assert run("category", parser.parse_args(["--dry-run", "--root", str(PROJECT_ROOT)]), interactive=True) == 0
+    planned = capsys.readouterr().out
+    assert "create flows/dept_demo/processing/tide_gauges/tide_gauges_flow_dept_demo.py" in planned
+    assert "change flows/dept_demo/processing_flow_dept_demo.py" in planned
+    assert not (PROJECT_ROOT / "flows/dept_demo/processing/tide_gauges").exists(), "a dry run writes nothing"
+
+
+def test_a_parameter_joins_a_multi_line_signature_and_keeps_the_body():
+    source = ('@flow\ndef f(\n    a: int = 1,\n    b: str = "x",\n) -> dict:\n    # the body starts here\n'
+              '    results = {}\n    return results\n')
+    changed = add_parameter(source, "f", "run_x: bool = True", "f.py")
+    assert changed == ('@flow\ndef f(a: int = 1, b: str = "x", run_x: bool = True) -> dict:\n'
+                       '    # the body starts here\n    results = {}\n    return results\n')
