@@ -15,7 +15,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_LOGGING_EXTRA_LOGGERS ?= papermill
 
-.PHONY: help setup run test test-notebooks test-nbval test-pytest lab export clean distclean lint
+.PHONY: help setup run test test-notebooks test-nbval test-pytest bench lab export clean distclean lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test-nbval: setup ## every package notebook, executed in the project kernel (nbv
 
 test-pytest: setup ## flows, CLI, export and integration tests
 	$(BIN)/pytest
+
+bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
+	$(BIN)/python scripts/benchmark.py
 
 lab: setup ## JupyterLab with the project kernel
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -1,0 +1,125 @@
+"""`make bench`: what Prefect, the cache and parallel runs cost or save, as ratios measured side by side.
+
+Every measurement runs in this one process on fresh output folders (a temporary data, models,
+reports and cache root) against one embedded Prefect API started before timing begins. Writes
+reports/benchmarks/latest.json and prints a table with the absolute times behind each ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import papermill
+
+from airnub_prefect_starter.core.data_cleaning import clean_raw_files
+from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset, ingest_inbox
+from airnub_prefect_starter.core.model_inference import score_features
+from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
+from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
+from airnub_prefect_starter.data_science.modeling.train import train_and_save
+
+REPORT = Path("reports") / "model_evaluation.ipynb"
+SWEEP_RUNS = 8
+
+
+def timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def fresh_outputs(scratch: Path, name: str) -> None:
+    """Point data, models, reports and cache at an empty folder `scratch/name`."""
+    root = scratch / name
+    for key, folder in (("DATA_ROOT", "data"), ("MODELS_DIR", "models"), ("REPORTS_DIR", "reports"),
+                        ("CACHE_DIR", "cache")):
+        os.environ[f"AIRNUB_{key}"] = str(root / folder)
+
+
+def raw_pipeline() -> None:
+    """The demo's work without Prefect: the exported functions, then one plain papermill run of the report."""
+    settings = load_settings()
+    paths = ensure_directories(settings.paths)
+    ingest_bundled_dataset(paths.raw_dataset)
+    ingest_inbox(paths.inbox, paths.raw_dropped, paths.ingest_manifest)
+    clean_raw_files(paths.raw_files(), paths.interim_dataset)
+    build_feature_table(paths.interim_dataset, paths.features)
+    train_and_save(paths.features, paths.model, paths.model_card)
+    score_features(paths.model, paths.model_card, paths.features, paths.predictions)
+    bare_report(paths.reports / "bare.ipynb")
+
+
+def bare_report(output: Path) -> None:
+    settings = load_settings()
+    papermill.execute_notebook(settings.paths.notebooks / REPORT, output, parameters={"title": "Benchmark"},
+                               kernel_name=settings.kernel_name, cwd=settings.paths.root, progress_bar=False)
+
+
+def measure(scratch: Path) -> dict[str, float]:
+    from flows.common.notebook_flow import notebook_flow
+    from flows.common.sweep_flow import run_sweep
+    from flows.dept_demo.pipeline_flow_dept_demo import pipeline_flow_dept_demo
+
+    seconds = {}
+    fresh_outputs(scratch, "raw")
+    seconds["raw_functions_and_papermill"] = timed(raw_pipeline)
+    fresh_outputs(scratch, "pipeline")
+    seconds["pipeline_first_run"] = timed(pipeline_flow_dept_demo)
+    seconds["pipeline_cached_rerun"] = timed(pipeline_flow_dept_demo)
+    report = str(load_settings().paths.notebooks / REPORT)
+    seconds["papermill_task"] = min(timed(lambda: notebook_flow(report, {"title": "Benchmark"}, use_cache=False))
+                                    for _ in range(2))
+    bare = load_settings().paths.reports / "bare.ipynb"
+    seconds["bare_papermill"] = min(timed(lambda: bare_report(bare)) for _ in range(2))
+    grid = {"title": [f"Sweep run {n}" for n in range(SWEEP_RUNS)]}
+    for label, workers in (("sweep_one_at_a_time", 1), ("sweep_parallel", os.cpu_count() or 2)):
+        os.environ["AIRNUB_MAX_WORKERS"] = str(workers)
+        seconds[label] = timed(lambda: run_sweep(report, grid, use_cache=False))
+    os.environ.pop("AIRNUB_MAX_WORKERS")
+    return seconds
+
+
+def main() -> int:
+    from prefect import flow
+
+    reports_root = load_settings().paths.reports  # before the outputs move to scratch folders
+    scratch = Path(tempfile.mkdtemp(prefix="airnub-bench-"))
+    os.environ["PREFECT_HOME"] = str(scratch / "prefect-home")
+    try:
+        flow(lambda: None, name="warm-up")()  # starts the embedded API before anything is timed
+        seconds = measure(scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ratios = {"pipeline_vs_raw_ratio": seconds["pipeline_first_run"] / seconds["raw_functions_and_papermill"],
+              "cached_rerun_ratio": seconds["pipeline_cached_rerun"] / seconds["pipeline_first_run"],
+              "notebook_overhead_ratio": seconds["papermill_task"] / seconds["bare_papermill"],
+              "sweep_speedup": seconds["sweep_one_at_a_time"] / seconds["sweep_parallel"]}
+    result = {"measured_at": datetime.now(UTC).isoformat(), "machine": {
+        "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "ratios": {k: round(v, 3) for k, v in ratios.items()}, "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+    target = reports_root / "benchmarks" / "latest.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\n{'ratio':<26}{'value':>8}   behind it (seconds)")
+    behind = {"pipeline_vs_raw_ratio": ("pipeline_first_run", "raw_functions_and_papermill"),
+              "cached_rerun_ratio": ("pipeline_cached_rerun", "pipeline_first_run"),
+              "notebook_overhead_ratio": ("papermill_task", "bare_papermill"),
+              "sweep_speedup": ("sweep_one_at_a_time", "sweep_parallel")}
+    for name, value in ratios.items():
+        top, bottom = behind[name]
+        print(f"{name:<26}{value:>8.3f}   {top} {seconds[top]:.2f} / {bottom} {seconds[bottom]:.2f}")
+    print(f"\nwritten to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
