@@ -22,7 +22,7 @@ from typing import Any
 import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import CellTimeoutError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 from traitlets import default
 
@@ -149,6 +149,8 @@ def _failure(notebook: Path, error: Exception, output: Path, html: Path, timeout
     cell = _failed_cell(output, error)
     if isinstance(error, CellTimeoutError):
         what = f"{cell} timed out after {timeout} s"
+    elif isinstance(error, DeadKernelError):
+        what = f"the kernel died while running {cell} ({error})"
     elif isinstance(error, papermill.PapermillExecutionError):
         what = f"{cell} raised {error.ename}: {error.evalue}"
     else:
@@ -160,13 +162,16 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
              cwd: Path) -> tuple[Path, Path, dict, str]:
     "Run the notebook into `run_dir`; return output, html, recorded values and the error message (or '')."
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
+    partial = run_dir / f".{notebook.name}.partial"  # papermill writes as it goes; readers see the whole file only
     try:
-        in_own_thread(papermill.execute_notebook, input_path=notebook, output_path=output, parameters=parameters,
+        in_own_thread(papermill.execute_notebook, input_path=notebook, output_path=partial, parameters=parameters,
                       kernel_name=kernel_name, execution_timeout=cell_timeout, cwd=cwd, language="python",
                       progress_bar=False, log_output=False, kernel_manager_class=IPCKernelManager)
         error = ""
     except Exception as failure:
-        error = _failure(notebook, failure, output, html, cell_timeout)
+        error = _failure(notebook, failure, partial, html, cell_timeout)
+    if partial.exists():
+        os.replace(partial, output)
     if output.exists():
         render_html(output, html)
     return output, html, recorded_values(output) if output.exists() else {}, error

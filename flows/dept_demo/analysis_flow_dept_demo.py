@@ -2,6 +2,7 @@
 
 from prefect import flow
 
+from flows.common.locks import one_run_at_a_time
 from flows.common.subflows import in_process_subflows
 from flows.dept_demo.analysis.evaluation.evaluation_flow_dept_demo import evaluation_flow_dept_demo
 from flows.dept_demo.analysis.training.training_flow_dept_demo import training_flow_dept_demo
@@ -9,6 +10,7 @@ from flows.dept_demo.analysis.training.training_flow_dept_demo import training_f
 
 @flow(name="analysis-dept-demo")
 @in_process_subflows()
+@one_run_at_a_time()
 def analysis_flow_dept_demo(run_training: bool = True, run_evaluation: bool = True) -> dict:
     """Train the classifier, then evaluate it with the report notebook."""
     results = {}

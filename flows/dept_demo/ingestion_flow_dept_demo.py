@@ -3,6 +3,7 @@
 from prefect import flow
 
 from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
+from flows.common.locks import one_run_at_a_time
 from flows.common.subflows import in_process_subflows
 from flows.dept_demo.ingestion.bundled_dataset.bundled_dataset_flow_dept_demo import bundled_dataset_flow_dept_demo
 from flows.dept_demo.ingestion.inbox_csv.inbox_csv_flow_dept_demo import inbox_csv_flow_dept_demo
@@ -10,6 +11,7 @@ from flows.dept_demo.ingestion.inbox_csv.inbox_csv_flow_dept_demo import inbox_c
 
 @flow(name="ingestion-dept-demo")
 @in_process_subflows()
+@one_run_at_a_time()
 def ingestion_flow_dept_demo(run_bundled_dataset: bool = True, run_inbox_csv: bool = True) -> dict:
     """Bring the demo's data into raw: the bundled dataset, then files dropped into the inbox."""
     ensure_directories(load_settings().paths)

@@ -42,11 +42,12 @@ def stage_flow(department: Department, stage: str) -> str:
     function = department.flow_name(stage)
     return (f'"""Stage flow: {stage} for the {department.name} department."""\n\n'
             "from prefect import flow\nfrom prefect.logging import get_run_logger\n\n"
-            "from flows.common.config import load_config\nfrom flows.common.subflows import in_process_subflows\n"
+            "from flows.common.config import load_config\nfrom flows.common.locks import one_run_at_a_time\n"
+            "from flows.common.subflows import in_process_subflows\n"
             "from flows.common.tables import input_table_path\n\n"
             f"# configs/variables/{department.package}/{stage}.yaml\n"
             f"CONFIG = ({config_parts(department, stage)})\n\n\n"
-            f'@flow(name="{department.prefect_name(stage)}")\n@in_process_subflows()\n'
+            f'@flow(name="{department.prefect_name(stage)}")\n@in_process_subflows()\n@one_run_at_a_time()\n'
             f"def {function}(input_table: str | None = None) -> dict:\n"
             f'    """Run the {stage} categories of {department.name} in order; return their results."""\n'
             '    config = load_config(*CONFIG, overrides={"input_table": input_table})\n'
@@ -60,9 +61,10 @@ def pipeline_flow(department: Department, stages: tuple[str, ...]) -> str:
                      for s in stages)
     body = call("    ", "return ", [f'"{s}": {department.flow_name(s)}()' for s in stages], brackets="{}")
     return (f'"""The {department.name} department\'s whole pipeline (`airnub run {department.id}`)."""\n\n'
-            "from prefect import flow\n\nfrom flows.common.subflows import in_process_subflows\n"
+            "from prefect import flow\n\nfrom flows.common.locks import one_run_at_a_time\n"
+            "from flows.common.subflows import in_process_subflows\n"
             + "\n".join(imports) + "\n\n\n"
-            f'@flow(name="{department.prefect_name("pipeline")}")\n@in_process_subflows()\n'
+            f'@flow(name="{department.prefect_name("pipeline")}")\n@in_process_subflows()\n@one_run_at_a_time()\n'
             f"def {function}() -> dict:\n"
             f'    """Run the three stages of the {department.name} department in order."""\n'
             + "\n".join(body) + "\n" + FLOW_TAIL.format(function=function))

@@ -67,3 +67,22 @@ def test_a_second_run_with_nothing_changed_is_served_from_the_cache(pipeline_run
     assert {p: p.stat().st_mtime_ns for p in written} == written, "nothing was rewritten"
     assert len(list((paths.reports / "model_evaluation").iterdir())) == 1, "the report was not run again"
     assert sum("served from the cache" in r.getMessage() for r in caplog.records) == 5
+
+
+def test_two_pipelines_at_once_take_turns_and_both_complete(subprocess_env, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    airnub = Path(sys.executable).parent / "airnub"
+    homes = [{**subprocess_env, "PREFECT_HOME": str(tmp_path / f"home{n}")} for n in range(2)]
+    runs = [subprocess.Popen([airnub, "run", "demo"], env=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True) for home in homes]
+    logs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], logs
+    assert sum("waiting for another run to finish writing" in log for log in logs) == 1
+    waited = next(log for log in logs if "waiting for another run" in log)
+    assert waited.count("served from the cache") == 5, "the second run found the first one's work"
+    card = json.loads((tmp_path / "models" / "wine_classifier.json").read_text())
+    assert card["metrics"]["accuracy"] > 0.9 and len(pd.read_parquet(tmp_path / "data" / "processed" /
+                                                                      "wine_predictions.parquet")) == 178
