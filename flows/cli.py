@@ -8,6 +8,7 @@ import sys
 
 import yaml
 
+from flows.common.config import ConfigError
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
 
 
@@ -32,6 +33,24 @@ def _notebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _variables_sync(args: argparse.Namespace) -> int:
+    from airnub_prefect_starter.data_science.config_ds import load_settings
+    from flows.common.config import CONFIG_ROOT
+    from flows.common.variables_sync import describe, sync_variables
+
+    root = load_settings().paths.root
+    print(describe(sync_variables(root / CONFIG_ROOT, dry_run=args.dry_run), root, args.dry_run))
+    return 0
+
+
+def _blocks_setup(args: argparse.Namespace) -> int:
+    from flows.common.secrets import setup_secret_blocks
+
+    for block, outcome in setup_secret_blocks().items():
+        print(f"{block}: {outcome}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airnub", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                           help="a parameter to inject; repeat for several")
     notebook.set_defaults(handler=_notebook)
+    variables = commands.add_parser("variables", help="Prefect Variables from configs/variables/")
+    variables_sync = variables.add_subparsers(dest="action", required=True).add_parser(
+        "sync", help="validate every YAML file, then create or update its Variable")
+    variables_sync.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
+    variables_sync.set_defaults(handler=_variables_sync)
+    blocks = commands.add_parser("blocks", help="Prefect Secret blocks from environment variables")
+    blocks.add_subparsers(dest="action", required=True).add_parser(
+        "setup", help="save a Secret block for each variable of flows/common/secrets.py that is set"
+    ).set_defaults(handler=_blocks_setup)
     return parser
 
 
@@ -51,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except UnknownNameError as error:
+    except (UnknownNameError, ConfigError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 2
 

@@ -53,10 +53,11 @@ def ingest_inbox(
     inbox: Path,  # folder users drop CSV files into
     dropped: Path,  # raw folder that receives the accepted files
     manifest_file: Path,  # JSON manifest of what was ingested
+    pattern: str = "*.csv",  # which files of the inbox to take (a glob, e.g. "harvest_*.csv")
 ) -> dict:
-    "Validate and copy new CSV files from `inbox` into `dropped`; return what was ingested and skipped."
+    "Validate and copy new CSV files matching `pattern` from `inbox` into `dropped`; return what was ingested and skipped."
     manifest = read_manifest(manifest_file)
-    candidates = {path: file_sha256(path) for path in sorted(inbox.glob("*.csv"))} if inbox.exists() else {}
+    candidates = {path: file_sha256(path) for path in sorted(inbox.glob(pattern))} if inbox.exists() else {}
     new = {path: digest for path, digest in candidates.items() if digest not in manifest}
     rows = {path: len(read_valid_csv(path)) for path in new}  # all validated before any is copied
     for path, digest in new.items():
