@@ -67,7 +67,8 @@ def read_config_file(path: Path) -> dict:
     try:
         stored = json.dumps(value)
     except TypeError as error:
-        raise ConfigError(f"{path}: values must be plain YAML (text, numbers, booleans, lists, mappings): {error}")
+        raise ConfigError(f"{path}: values must be plain YAML (text, numbers, booleans, lists, "
+                          f"mappings): {error}") from error
     if len(stored) > MAX_VALUE_CHARACTERS:
         raise ConfigError(f"{path}: {len(stored)} characters as JSON; a Prefect Variable holds at most "
                           f"{MAX_VALUE_CHARACTERS}")
