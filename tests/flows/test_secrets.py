@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.logging.handlers import APILogHandler
 
 from flows.common.secrets import setup_secret_blocks
@@ -43,13 +44,14 @@ def webhook():
             client.delete_block_document(client.read_block_document_by_name("airnub-webhook-url", "secret").id)
 
 
-def shipped_log_messages(expected: str, timeout_seconds: float = 30) -> list[str]:
-    """Every log message the API holds, once one containing `expected` arrived (logs are shipped in batches)."""
+def shipped_log_messages(flow_run_id, expected: str, timeout_seconds: float = 30) -> list[str]:
+    """The messages of a flow run's logs, once one containing `expected` arrived (logs are shipped in batches)."""
     APILogHandler().flush()
     deadline = time.monotonic() + timeout_seconds
+    of_the_run = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
     while True:
         with get_client(sync_client=True) as client:
-            messages = [log.message for log in client.read_logs()]
+            messages = [log.message for log in client.read_logs(of_the_run)]
         if any(expected in m for m in messages) or time.monotonic() > deadline:
             return messages
         time.sleep(0.5)
@@ -60,10 +62,11 @@ def test_training_posts_to_the_webhook_from_the_secret_block_without_logging_it(
     assert setup_secret_blocks({"AIRNUB_WEBHOOK_URL": url}) == {"airnub-webhook-url": "saved from AIRNUB_WEBHOOK_URL"}
     ingestion_flow_dept_demo()
     processing_flow_dept_demo()
-    card = training_flow_dept_demo()
+    state = training_flow_dept_demo(return_state=True)
+    card = state.result()
     assert received == [{"text": f"Wine classifier trained: accuracy {card['metrics']['accuracy']:.3f}, "
                                  f"macro F1 {card['metrics']['f1_macro']:.3f}"}]
-    messages = shipped_log_messages("Posted to the webhook")
+    messages = shipped_log_messages(state.state_details.flow_run_id, "Posted to the webhook")
     assert any("Posted to the webhook of Secret block 'airnub-webhook-url'" in m for m in messages)
     assert not [m for m in messages if TOKEN in m]
 

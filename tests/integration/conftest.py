@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,29 +26,12 @@ class Server:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
-    def start(self, extra_env: dict | None = None):
-        """`make serve` in the background (a context manager); waits until the API answers."""
-        return _serving(self, extra_env or {})
-
-
-class _serving:
-    def __init__(self, server: Server, extra_env: dict):
-        self.server, self.extra_env = server, extra_env
-
-    def __enter__(self):
-        server = self.server
-        self.context = background(["make", "--no-print-directory", "serve", f"SERVER_HOME={server.home}",
-                                   f"SERVER_PORT={server.port}"], {**server.env, **self.extra_env}, server.log)
-        process = self.context.__enter__()
-        try:
-            self.startup_seconds = wait_healthy(server.api_url, process, server.log)
-        except BaseException:
-            self.context.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *failure):
-        return self.context.__exit__(*failure)
+    @contextmanager
+    def start(self, extra_env: dict | None = None) -> Iterator[float]:
+        """Run `make serve` until the block ends; yields the seconds its API took to answer."""
+        command = ["make", "--no-print-directory", "serve", f"SERVER_HOME={self.home}", f"SERVER_PORT={self.port}"]
+        with background(command, {**self.env, **(extra_env or {})}, self.log) as process:
+            yield wait_healthy(self.api_url, process, self.log)
 
 
 @pytest.fixture
@@ -56,5 +41,5 @@ def server(tmp_path) -> Server:
     port = free_port()
     env.update(output_overrides(tmp_path), PREFECT_HOME=str(tmp_path / "client-home"),
                PREFECT_API_URL=f"http://127.0.0.1:{port}/api", PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_SERVER_API_HOST="127.0.0.1")
+               PREFECT_WORKER_QUERY_SECONDS="1")
     return Server(home=tmp_path / "server-home", port=port, env=env, log=tmp_path / "server.log")

@@ -31,8 +31,8 @@ async def count_rows(database_url: str, table: str) -> int:
 def test_server_on_postgres_runs_a_deployment(server, tmp_path):
     assert postgres_bin() is not None, "AIRNUB_REQUIRE_POSTGRES is set but PostgreSQL is not installed"
     with postgres_database() as database_url:
-        with server.start({"PREFECT_API_DATABASE_CONNECTION_URL": database_url}) as serving:
-            print(f"server on PostgreSQL answered after {serving.startup_seconds:.1f} s")
+        with server.start({"PREFECT_API_DATABASE_CONNECTION_URL": database_url}) as startup_seconds:
+            print(f"server on PostgreSQL answered after {startup_seconds:.1f} s")
             deployed = make("deploy", env=server.env)
             assert deployed.returncode == 0, deployed.stdout + deployed.stderr
             with background(["make", "--no-print-directory", "worker"], server.env, tmp_path / "worker.log"):

@@ -44,7 +44,8 @@ def test_serve_variables_deploy_worker_run_and_restart(server, tmp_path):
     wines.to_csv(inbox / "harvest_north.csv", index=False)
     wines.head(3).to_csv(inbox / "other_notes.csv", index=False)
 
-    with server.start():
+    with server.start() as startup_seconds:
+        print(f"server answered after {startup_seconds:.1f} s")
         synced = make("variables", env=server.env)
         assert synced.returncode == 0, synced.stderr
         assert "7 Variable(s): 7 created, 0 updated, 0 unchanged" in synced.stdout
@@ -70,8 +71,8 @@ def test_serve_variables_deploy_worker_run_and_restart(server, tmp_path):
     manifest = json.loads((tmp_path / "data" / "raw" / "ingest_manifest.json").read_text())
     assert [record["source"] for record in manifest.values()] == ["harvest_north.csv"], "the Variable's pattern"
 
-    with server.start() as restarted:
-        print(f"server restart answered after {restarted.startup_seconds:.1f} s")
+    with server.start() as startup_seconds:
+        print(f"server restart answered after {startup_seconds:.1f} s")
         state = server_state(server.env)
     assert state["variables"]["dept_demo__analysis__training"] == {"test_size": 0.25, "random_state": 42,
                                                                    "regularisation": 1.0}

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from prefect import task
 from prefect.logging import get_run_logger
 
@@ -12,10 +11,6 @@ from airnub_prefect_starter.data_science.feature_engineering import build_featur
 @task(name="build-feature-table")
 def build_feature_table_task(interim_file: Path, processed_file: Path, min_rows: int = 1) -> dict:
     """Build the processed feature table from the interim table, refusing one of fewer than `min_rows` rows."""
-    rows = pq.read_metadata(interim_file).num_rows
-    if rows < min_rows:
-        raise ValueError(f"{interim_file}: {rows} clean rows, fewer than min_rows = {min_rows} "
-                         f"(config dept_demo__processing__features); is a delivery truncated?")
-    shape = build_feature_table(interim_file, processed_file)
+    shape = build_feature_table(interim_file, processed_file, min_rows)
     get_run_logger().info("%s: %d rows, %d features", processed_file, shape["rows"], shape["features"])
     return shape
