@@ -15,7 +15,8 @@ def inbox_csv_flow_dept_demo(pattern: str | None = None) -> dict:
     paths = load_settings().paths
     files = sorted(paths.inbox.glob(config["pattern"])) if paths.inbox.exists() else []
     # One task per file on the flow's task runner (threads, processes or a Dask cluster): a malformed
-    # file fails its task, and the run stops before anything is copied.
+    # file fails its task, and the run stops before anything is copied. ingest_inbox checks the new
+    # files once more before copying them (cheap for CSV files; it keeps that function safe on its own).
     validate_csv_task.map(files).result()
     return ingest_inbox_task(paths.inbox, paths.raw_dropped, paths.ingest_manifest, config["pattern"])
 
