@@ -15,7 +15,19 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_LOGGING_EXTRA_LOGGERS ?= papermill
 
+# The team path: a Prefect server (make serve), Variables, deployments, a process worker.
+# The work pool's name has one home: `work_pool` in settings.ini (AIRNUB_WORK_POOL overrides it).
+export AIRNUB_WORK_POOL ?= $(shell sed -n 's/^work_pool *= *//p' settings.ini)
+export AIRNUB_PROJECT_ROOT ?= $(CURDIR)
+SERVER_HOST ?= 127.0.0.1
+SERVER_PORT ?= 4200
+# The server's database and settings: project-local, so Variables, deployments and runs survive a restart.
+SERVER_HOME ?= $(CURDIR)/.prefect
+# Clients talk to PREFECT_API_URL when it is set (a team server), else to `make serve` on this machine.
+API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/api}
+
 .PHONY: help setup run test test-notebooks test-nbval test-pytest bench lab export clean distclean lint
+.PHONY: serve variables deploy worker blocks
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,6 +63,22 @@ test-pytest: setup ## flows, CLI, export and integration tests
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py
+serve: $(INSTALLED) ## start a Prefect server on SERVER_HOST:SERVER_PORT (127.0.0.1:4200), database in .prefect/
+	PREFECT_HOME=$(SERVER_HOME) $(BIN)/prefect server start --host $(SERVER_HOST) --port $(SERVER_PORT)
+
+variables: $(INSTALLED) ## validate configs/variables/ and sync them to Prefect Variables (DRY_RUN=1: only list)
+	$(API) $(BIN)/airnub variables sync $(if $(DRY_RUN),--dry-run)
+
+blocks: $(INSTALLED) ## save Prefect Secret blocks from environment variables (see flows/common/secrets.py)
+	$(API) $(BIN)/airnub blocks setup
+
+deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the work pool when missing
+	$(API) $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
+	  || $(API) $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"
+	$(API) $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
+
+worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
+	$(API) $(BIN)/prefect worker start --pool "$(AIRNUB_WORK_POOL)" --type process
 
 lab: setup ## JupyterLab with the project kernel
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)

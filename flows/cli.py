@@ -11,6 +11,7 @@ import yaml
 
 from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
 from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
+from flows.common.config import ConfigError
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
 from flows.scaffolding.cli import add_new_command
 
@@ -63,6 +64,24 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _variables_sync(args: argparse.Namespace) -> int:
+    from airnub_prefect_starter.data_science.config_ds import load_settings
+    from flows.common.config import CONFIG_ROOT
+    from flows.common.variables_sync import describe, sync_variables
+
+    root = load_settings().paths.root
+    print(describe(sync_variables(root / CONFIG_ROOT, dry_run=args.dry_run), root, args.dry_run))
+    return 0
+
+
+def _blocks_setup(args: argparse.Namespace) -> int:
+    from flows.common.secrets import setup_secret_blocks
+
+    for block, outcome in setup_secret_blocks().items():
+        print(f"{block}: {outcome}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airnub", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.set_defaults(handler=_notebook)
     sweep.set_defaults(handler=_sweep)
     add_new_command(commands)  # the same code as scripts/generators/add_*.py
+    variables = commands.add_parser("variables", help="Prefect Variables from configs/variables/")
+    variables_sync = variables.add_subparsers(dest="action", required=True).add_parser(
+        "sync", help="validate every YAML file, then create or update its Variable")
+    variables_sync.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
+    variables_sync.set_defaults(handler=_variables_sync)
+    blocks = commands.add_parser("blocks", help="Prefect Secret blocks from environment variables")
+    blocks.add_subparsers(dest="action", required=True).add_parser(
+        "setup", help="save a Secret block for each variable of flows/common/secrets.py that is set"
+    ).set_defaults(handler=_blocks_setup)
     return parser
 
 
@@ -91,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError) as error:
+    except (UnknownNameError, UsageError, ConfigError, NotebookParameterError, NotebookPathError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 2
     except NotebookExecutionError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,29 @@ def test_sweep_command_runs_the_grid(typed_notebook, subprocess_env, tmp_path):
     results = sorted(line.split(" -> ")[1] for line in done.stdout.strip().splitlines())
     assert len(results) == 4 and len(list((tmp_path / "reports" / "typed").iterdir())) == 4
     assert all('"count": ["int", ' in line for line in results)
+
+
+def test_variables_sync_refuses_a_broken_file_naming_it(subprocess_env, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "configs", project / "configs")
+    for name in ("settings.ini", "pyproject.toml"):
+        shutil.copy(PROJECT_ROOT / name, project)
+    broken = project / "configs" / "variables" / "dept_demo" / "processing" / "cleaning.yaml"
+    broken.write_text("include_dropped_files: true\n  nested: [oops\n")
+    done = airnub("variables", "sync", env={**subprocess_env, "AIRNUB_PROJECT_ROOT": str(project)})
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"airnub: {broken}:2: not valid YAML"), done.stderr
+
+
+def test_variables_dry_run_and_blocks_setup(subprocess_env):
+    files = sorted((PROJECT_ROOT / "configs" / "variables").rglob("*.yaml"))
+    dry = airnub("variables", "sync", "--dry-run", env=subprocess_env)
+    assert dry.returncode == 0, dry.stderr
+    assert "would create  dept_demo__ingestion__inbox_csv  (configs/variables/dept_demo/ingestion/inbox_csv.yaml)" \
+        in dry.stdout
+    assert f"{len(files)} Variable(s): {len(files)} would create, 0 would update, 0 unchanged" in dry.stdout
+    secret = "https://hooks.example.invalid/services/s3cr3t-t0ken"
+    blocks = airnub("blocks", "setup", env={**subprocess_env, "AIRNUB_WEBHOOK_URL": secret})
+    assert blocks.returncode == 0, blocks.stderr
+    assert blocks.stdout == "airnub-webhook-url: saved from AIRNUB_WEBHOOK_URL\n"
+    assert "s3cr3t" not in blocks.stdout + blocks.stderr

@@ -10,6 +10,8 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from .data_validation import read_valid_csv
 from ..data_science.dataset_processing import load_bundled_wine
 from ..data_science.storage import write_atomic, write_csv, write_json
@@ -29,8 +31,11 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
 # %% ../../nbs/core/10_data_ingestion.ipynb #c008
 def ingest_bundled_dataset(
     raw_file: Path,  # where the raw copy of the wine dataset lives
+    keep_existing: bool = False,  # never replace an existing `raw_file` (e.g. a curated copy)
 ) -> dict:
-    "Write scikit-learn's wine dataset to `raw_file` unless an identical copy is there."
+    "Write scikit-learn's wine dataset to `raw_file` unless an identical copy (any, with `keep_existing`) is there."
+    if keep_existing and raw_file.exists():
+        return {"file": str(raw_file), "rows": len(pd.read_csv(raw_file)), "written": False}
     frame = load_bundled_wine()
     content = frame.to_csv(index=False).encode()
     unchanged = raw_file.exists() and file_sha256(raw_file) == hashlib.sha256(content).hexdigest()
@@ -53,10 +58,11 @@ def ingest_inbox(
     inbox: Path,  # folder users drop CSV files into
     dropped: Path,  # raw folder that receives the accepted files
     manifest_file: Path,  # JSON manifest of what was ingested
+    pattern: str = "*.csv",  # which files of the inbox to take (a glob, e.g. "harvest_*.csv")
 ) -> dict:
-    "Validate and copy new CSV files from `inbox` into `dropped`; return what was ingested and skipped."
+    "Validate and copy new CSV files matching `pattern` from `inbox` into `dropped`; return what was ingested and skipped."
     manifest = read_manifest(manifest_file)
-    candidates = {path: file_sha256(path) for path in sorted(inbox.glob("*.csv"))} if inbox.exists() else {}
+    candidates = {path: file_sha256(path) for path in sorted(inbox.glob(pattern))} if inbox.exists() else {}
     new = {path: digest for path, digest in candidates.items() if digest not in manifest}
     rows = {path: len(read_valid_csv(path)) for path in new}  # all validated before any is copied
     for path, digest in new.items():

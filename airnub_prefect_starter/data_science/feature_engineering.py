@@ -37,9 +37,14 @@ def add_features(
 def build_feature_table(
     interim_file: Path,  # clean interim parquet table
     processed_file: Path,  # feature table to write
+    min_rows: int = 1,  # refuse a table with fewer clean rows (a truncated delivery)
 ) -> dict[str, int]:
     "Read `interim_file`, add the features, write `processed_file`; return its shape."
-    features = add_features(pd.read_parquet(interim_file))
+    clean = pd.read_parquet(interim_file)
+    if len(clean) < min_rows:
+        raise ValueError(f"{interim_file}: {len(clean)} clean rows, fewer than min_rows = {min_rows}; "
+                         "is a delivery truncated?")
+    features = add_features(clean)
     write_parquet(features, processed_file)
     return {"rows": len(features), "features": len(FEATURE_COLUMNS)}
 

@@ -9,6 +9,8 @@ Variable, then the YAML file (so `make run` works on the embedded API without a 
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import yaml
@@ -18,6 +20,12 @@ from airnub_prefect_starter.data_science.config_ds import load_settings
 
 CONFIG_ROOT = Path("configs") / "variables"
 SEPARATOR = "__"
+VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,254}")
+MAX_VALUE_CHARACTERS = 5000  # Prefect refuses larger Variable values
+
+
+class ConfigError(ValueError):
+    """A config file or Variable that is not a valid mapping; the message names it."""
 
 
 def variable_name(*parts: str) -> str:
@@ -31,10 +39,52 @@ def config_file(*parts: str, root: Path | None = None) -> Path:
     return root / CONFIG_ROOT / Path(*parts[:-1]) / f"{parts[-1]}.yaml"
 
 
+def name_of_file(path: Path, config_root: Path) -> str:
+    """The Variable name of the YAML file `path` under `config_root`; an error when it cannot be one."""
+    relative = path.relative_to(config_root).with_suffix("")
+    name = variable_name(*relative.parts)
+    if not VALID_NAME.fullmatch(name) or any(SEPARATOR in part or not part for part in relative.parts):
+        raise ConfigError(f"{path}: cannot become a Prefect Variable named {name!r}; folder and file names must use "
+                          f"lower-case letters, digits, '-' or single '_' (at most 255 characters in all)")
+    return name
+
+
+def read_config_file(path: Path) -> dict:
+    """The mapping in the YAML file `path`, checked to be storable as a Variable; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read ({error})") from error
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', None) or error})") from error
+    if not isinstance(value, dict) or not value:
+        got = "nothing" if value is None else f"a {type(value).__name__}" if value != {} else "an empty mapping"
+        raise ConfigError(f"{path}:1: the top level must be a non-empty mapping of `key: value` lines, got {got}")
+    try:
+        stored = json.dumps(value)
+    except TypeError as error:
+        raise ConfigError(f"{path}: values must be plain YAML (text, numbers, booleans, lists, "
+                          f"mappings): {error}") from error
+    if len(stored) > MAX_VALUE_CHARACTERS:
+        raise ConfigError(f"{path}: {len(stored)} characters as JSON; a Prefect Variable holds at most "
+                          f"{MAX_VALUE_CHARACTERS}")
+    return value
+
+
 def load_config(*parts: str, overrides: dict | None = None) -> dict:
     """The config at `parts`: its Variable, else its YAML file, with non-None `overrides` on top."""
-    stored = Variable.get(variable_name(*parts), default=None)
+    name = variable_name(*parts)
+    stored = Variable.get(name, default=None)
     if stored is None:
         path = config_file(*parts)
-        stored = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if not path.exists():
+            raise ConfigError(f"no Prefect Variable {name!r} and no file {path}: add the file (then `make variables`)")
+        stored = read_config_file(path)
+    elif not isinstance(stored, dict):
+        raise ConfigError(f"Prefect Variable {name!r} holds a {type(stored).__name__}, expected a mapping: "
+                          f"run `make variables` to store the YAML file's mapping")
     return {**stored, **{key: value for key, value in (overrides or {}).items() if value is not None}}

@@ -5,6 +5,7 @@ from prefect import flow
 from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
 from flows.common.locks import one_run_at_a_time
 from flows.common.subflows import in_process_subflows
+from flows.common.task_runner import task_runner_from_settings
 from flows.dept_demo.ingestion.bundled_dataset.bundled_dataset_flow_dept_demo import bundled_dataset_flow_dept_demo
 from flows.dept_demo.ingestion.inbox_csv.inbox_csv_flow_dept_demo import inbox_csv_flow_dept_demo
 
@@ -19,7 +20,7 @@ def ingestion_flow_dept_demo(run_bundled_dataset: bool = True, run_inbox_csv: bo
     if run_bundled_dataset:
         results["bundled_dataset"] = bundled_dataset_flow_dept_demo()
     if run_inbox_csv:
-        results["inbox_csv"] = inbox_csv_flow_dept_demo()
+        results["inbox_csv"] = inbox_csv_flow_dept_demo.with_options(task_runner=task_runner_from_settings())()
     return results
 
 

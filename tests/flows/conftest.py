@@ -24,3 +24,14 @@ def pipeline_run(tmp_path_factory):
         for name, value in output_overrides(tmp_path_factory.mktemp("pipeline")).items():
             patch.setenv(name, value)
         yield load_settings().paths, pipeline_flow_dept_demo()
+
+
+@pytest.fixture
+def clean_variables():
+    """Delete every Variable a test created, so the session's other flows read their YAML files again."""
+    from prefect.client.orchestration import get_client
+
+    yield
+    with get_client(sync_client=True) as client:
+        for variable in client.read_variables():
+            client.delete_variable_by_name(variable.name)

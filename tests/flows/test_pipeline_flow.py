@@ -7,9 +7,11 @@ from importlib.metadata import version
 
 import nbformat
 import pandas as pd
+from helpers import PROJECT_ROOT
 from prefect.artifacts import Artifact
 
 from airnub_prefect_starter.data_science.feature_engineering import FEATURE_COLUMNS
+from flows.common.config import config_file, read_config_file
 
 
 def test_raw_interim_and_processed_are_filled(pipeline_run):
@@ -42,6 +44,8 @@ def test_report_notebook_and_html_with_plots(pipeline_run):
     assert len(images) == 2, "the confusion matrix and the coefficient plot"
     html = (runs[0] / "model_evaluation.html").read_text()
     assert html.count("data:image/png;base64,") >= 2
+    title = read_config_file(config_file("dept_demo", "analysis", "evaluation", root=PROJECT_ROOT))["report_title"]
+    assert f'">{title}<' in html, "the heading comes from configs/variables/dept_demo/analysis/evaluation.yaml"
     assert result["analysis"]["evaluation"]["report"] == str(runs[0] / "model_evaluation.html")
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from prefect import flow
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
+from flows.common.config import load_config
 from flows.common.notebook_task import publish_report_task, run_notebook_task
 from flows.dept_demo.analysis.evaluation.tasks.score_features_task import score_features_task
 
@@ -12,11 +13,12 @@ REPORT_NOTEBOOK = Path("reports") / "model_evaluation.ipynb"  # inside the noteb
 
 
 @flow(name="evaluation-dept-demo")
-def evaluation_flow_dept_demo(report_title: str = "Wine classifier evaluation") -> dict:
+def evaluation_flow_dept_demo(report_title: str | None = None) -> dict:
     """Predictions for the processed table, the evaluation report, and an artifact summarising both."""
+    config = load_config("dept_demo", "analysis", "evaluation", overrides={"report_title": report_title})
     paths = load_settings().paths
     scoring = score_features_task(paths.model, paths.model_card, paths.features, paths.predictions)
-    run = run_notebook_task(paths.notebooks / REPORT_NOTEBOOK, {"title": report_title},
+    run = run_notebook_task(paths.notebooks / REPORT_NOTEBOOK, {"title": config["report_title"]},
                             inputs=[paths.model, paths.model_card, paths.features])
     publish_report_task(run, key="dept-demo-model-evaluation",
                         values={"rows scored": scoring["rows"], "mean probability": scoring["mean_probability"]})

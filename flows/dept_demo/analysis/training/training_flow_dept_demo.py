@@ -4,17 +4,24 @@ from prefect import flow
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
 from flows.common.config import load_config
+from flows.common.notify_task import notify_task
 from flows.dept_demo.analysis.training.tasks.train_model_task import train_model_task
 
 
 @flow(name="training-dept-demo")
 def training_flow_dept_demo(test_size: float | None = None, random_state: int | None = None,
                             regularisation: float | None = None) -> dict:
-    """Train and save the model; return its card. Unset parameters come from the category config."""
+    """Train and save the model, post its metrics to the team webhook (if set); return its card.
+
+    Unset parameters come from the category config.
+    """
     config = load_config("dept_demo", "analysis", "training", overrides={
         "test_size": test_size, "random_state": random_state, "regularisation": regularisation})
     paths = load_settings().paths
-    return train_model_task(paths.features, paths.model, paths.model_card, **config)
+    card = train_model_task(paths.features, paths.model, paths.model_card, **config)
+    notify = load_config("dept_demo", "analysis", "training", "notify_webhook")
+    notify_task(notify["message"].format(**card["metrics"]))
+    return card
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@
 from prefect import flow
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
+from flows.common.config import load_config
 from flows.dept_demo.ingestion.bundled_dataset.tasks.ingest_bundled_dataset_task import ingest_bundled_dataset_task
 
 
 @flow(name="bundled-dataset-dept-demo")
-def bundled_dataset_flow_dept_demo() -> dict:
-    """Copy the bundled wine dataset into raw."""
-    return ingest_bundled_dataset_task(load_settings().paths.raw_dataset)
+def bundled_dataset_flow_dept_demo(keep_existing: bool | None = None) -> dict:
+    """Copy the bundled wine dataset into raw. Unset parameters come from the category config."""
+    config = load_config("dept_demo", "ingestion", "bundled_dataset", overrides={"keep_existing": keep_existing})
+    return ingest_bundled_dataset_task(load_settings().paths.raw_dataset, keep_existing=config["keep_existing"])
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from flows.common.cache import cached
 
 @task(name="build-feature-table")
 @cached(outputs=("processed_file",))
-def build_feature_table_task(interim_file: Path, processed_file: Path) -> dict:
-    """Build the processed feature table from the interim table."""
-    shape = build_feature_table(interim_file, processed_file)
+def build_feature_table_task(interim_file: Path, processed_file: Path, min_rows: int = 1) -> dict:
+    """Build the processed feature table from the interim table, refusing one of fewer than `min_rows` rows."""
+    shape = build_feature_table(interim_file, processed_file, min_rows)
     get_run_logger().info("%s: %d rows, %d features", processed_file, shape["rows"], shape["features"])
     return shape

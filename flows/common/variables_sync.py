@@ -1,0 +1,69 @@
+"""`airnub variables sync`: every YAML file in configs/variables/ becomes one Prefect Variable.
+
+All files are read and validated before anything is written, so a broken file changes no
+Variable. The value stored is the file's mapping (a JSON object), never a string of JSON.
+Syncing twice changes nothing: a Variable already holding the file's value is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect.variables import Variable
+
+from flows.common.config import CONFIG_ROOT, ConfigError, name_of_file, read_config_file
+
+ACTIONS = ("create", "update", "unchanged")
+
+
+@dataclass(frozen=True)
+class PlannedVariable:
+    """One config file and what the sync does with its Variable."""
+
+    name: str  # the Prefect Variable
+    file: Path  # the YAML file it comes from
+    value: dict  # the file's mapping
+    action: str  # one of ACTIONS
+
+
+def read_config_tree(config_root: Path) -> dict[str, tuple[Path, dict]]:
+    """`{variable name: (file, mapping)}` for every YAML file under `config_root`; the first bad file raises."""
+    if not config_root.is_dir():
+        raise ConfigError(f"{config_root}: no such folder; configs live in {CONFIG_ROOT}/ at the project root")
+    configs: dict[str, tuple[Path, dict]] = {}
+    for path in sorted([*config_root.rglob("*.yaml"), *config_root.rglob("*.yml")]):
+        name = name_of_file(path, config_root)
+        if name in configs:
+            raise ConfigError(f"{path}: becomes Variable {name!r}, like {configs[name][0]}; keep one of them")
+        configs[name] = (path, read_config_file(path))
+    return configs
+
+
+def plan_sync(config_root: Path) -> list[PlannedVariable]:
+    """What a sync of `config_root` would do, Variable by Variable (reads the API, writes nothing)."""
+    plan = []
+    for name, (path, value) in read_config_tree(config_root).items():
+        current = Variable.get(name, default=None)
+        action = "create" if current is None else "unchanged" if current == value else "update"
+        plan.append(PlannedVariable(name, path, value, action))
+    return plan
+
+
+def sync_variables(config_root: Path, dry_run: bool = False) -> list[PlannedVariable]:
+    """Validate every file under `config_root`, then create or update the Variables that differ."""
+    plan = plan_sync(config_root)
+    if not dry_run:
+        for item in plan:
+            if item.action != "unchanged":
+                Variable.set(item.name, item.value, tags=["airnub-config"], overwrite=True)
+    return plan
+
+
+def describe(plan: list[PlannedVariable], root: Path, dry_run: bool) -> str:
+    """One line per Variable (`created`, or `would create` on a dry run), then the counts."""
+    done = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+    verb = {action: (f"would {action}" if dry_run and action != "unchanged" else done[action]) for action in ACTIONS}
+    lines = [f"{verb[item.action]:>14}  {item.name}  ({item.file.relative_to(root)})" for item in plan]
+    counts = ", ".join(f"{sum(item.action == action for item in plan)} {verb[action]}" for action in ACTIONS)
+    return "\n".join([*lines, f"{len(plan)} Variable(s): {counts}"])

@@ -1,0 +1,16 @@
+"""Task: check one dropped CSV file against the dataset's schema."""
+
+from pathlib import Path
+
+from prefect import task
+from prefect.logging import get_run_logger
+
+from airnub_prefect_starter.core.data_validation import read_valid_csv
+
+
+@task(name="validate-csv", task_run_name="validate-{path.name}")
+def validate_csv_task(path: Path) -> int:
+    """The number of rows of `path`; a file that does not match the schema raises, naming the file and column."""
+    rows = len(read_valid_csv(path))
+    get_run_logger().info("%s: %d valid rows", path.name, rows)
+    return rows

@@ -1,0 +1,66 @@
+"""Every demo category reads its config at run time: parameter, else Prefect Variable, else YAML file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from prefect.variables import Variable
+
+from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
+from flows.common.config import ConfigError, load_config
+from flows.dept_demo.ingestion_flow_dept_demo import ingestion_flow_dept_demo
+from flows.dept_demo.processing.cleaning.cleaning_flow_dept_demo import cleaning_flow_dept_demo
+from flows.dept_demo.processing.features.features_flow_dept_demo import features_flow_dept_demo
+
+pytestmark = pytest.mark.usefixtures("clean_variables")
+
+
+def drop(paths, name: str, rows: int) -> None:
+    paths.inbox.mkdir(parents=True, exist_ok=True)
+    load_bundled_wine().head(rows).assign(alcohol=lambda f: f["alcohol"] + 0.7).to_csv(paths.inbox / name, index=False)
+
+
+def test_parameter_beats_variable_beats_yaml_file():
+    assert load_config("dept_demo", "analysis", "training")["test_size"] == 0.25  # the YAML file
+    Variable.set("dept_demo__analysis__training", {"test_size": 0.3, "random_state": 1, "regularisation": 2.0})
+    assert load_config("dept_demo", "analysis", "training")["test_size"] == 0.3
+    overridden = load_config("dept_demo", "analysis", "training", overrides={"test_size": 0.1, "random_state": None})
+    assert overridden == {"test_size": 0.1, "random_state": 1, "regularisation": 2.0}
+
+
+def test_a_variable_holding_a_string_is_refused_by_name():
+    Variable.set("dept_demo__processing__features", '{"min_rows": 5}')
+    with pytest.raises(ConfigError, match=r"'dept_demo__processing__features' holds a str, expected a mapping"):
+        load_config("dept_demo", "processing", "features")
+
+
+def test_inbox_pattern_from_the_variable_decides_which_files_are_ingested(project):
+    drop(project, "harvest_east.csv", 5)
+    drop(project, "scratch_notes.csv", 4)
+    Variable.set("dept_demo__ingestion__inbox_csv", {"pattern": "harvest_*.csv"})
+    result = ingestion_flow_dept_demo()
+    assert result["inbox_csv"] == {"ingested": ["harvest_east.csv"], "skipped": []}
+    assert (project.inbox / "scratch_notes.csv").exists()
+
+
+def test_keep_existing_protects_a_curated_raw_file(project):
+    project.raw.mkdir(parents=True)
+    load_bundled_wine().head(50).to_csv(project.raw_dataset, index=False)
+    curated = project.raw_dataset.read_bytes()
+    Variable.set("dept_demo__ingestion__bundled_dataset", {"keep_existing": True})
+    ingestion_flow_dept_demo(run_inbox_csv=False)
+    assert project.raw_dataset.read_bytes() == curated
+    Variable.unset("dept_demo__ingestion__bundled_dataset")  # back to the YAML file: keep_existing: false
+    ingestion_flow_dept_demo(run_inbox_csv=False)
+    assert len(pd.read_csv(project.raw_dataset)) == 178
+
+
+def test_cleaning_can_leave_dropped_files_out_and_features_refuse_too_few_rows(project):
+    drop(project, "harvest_west.csv", 8)
+    ingestion_flow_dept_demo()
+    assert cleaning_flow_dept_demo()["rows_out"] == 178 + 8
+    assert cleaning_flow_dept_demo(include_dropped_files=False)["rows_out"] == 178
+    Variable.set("dept_demo__processing__features", {"min_rows": 500})
+    with pytest.raises(ValueError, match=r"wine_clean.parquet: 178 clean rows, fewer than min_rows = 500"):
+        features_flow_dept_demo()
+    assert not project.features.exists()

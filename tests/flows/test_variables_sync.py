@@ -1,0 +1,95 @@
+"""`airnub variables sync`: one Variable per YAML file, stored as a mapping; a bad file changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from helpers import PROJECT_ROOT
+from prefect.variables import Variable
+
+from flows.common.config import CONFIG_ROOT, ConfigError
+from flows.common.variables_sync import describe, plan_sync, sync_variables
+
+TRAINING = "dept_demo__analysis__training"
+
+
+@pytest.fixture
+def tree(tmp_path, clean_variables):
+    """A copy of the project's configs/variables/ to edit."""
+    return shutil.copytree(PROJECT_ROOT / CONFIG_ROOT, tmp_path / "variables")
+
+
+def test_one_variable_per_file_named_from_its_path_and_stored_as_a_mapping(tree):
+    plan = sync_variables(tree)
+    files = sorted(tree.rglob("*.yaml"))
+    assert sorted(item.file for item in plan) == files
+    assert {item.action for item in plan} == {"create"}
+    assert "dept_demo__analysis__training__notify_webhook" in {item.name for item in plan}
+    assert Variable.get(TRAINING) == {"test_size": 0.25, "random_state": 42, "regularisation": 1.0}
+    again = sync_variables(tree)
+    assert {item.action for item in again} == {"unchanged"}
+    assert describe(again, tree, dry_run=False).endswith(f"{len(files)} Variable(s): 0 created, 0 updated, "
+                                                          f"{len(files)} unchanged")
+
+
+def test_dry_run_lists_what_would_change_and_writes_nothing(tree):
+    sync_variables(tree)
+    (tree / "dept_demo" / "analysis" / "training.yaml").write_text("test_size: 0.3\nrandom_state: 7\n")
+    (tree / "dept_demo" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")
+    plan = sync_variables(tree, dry_run=True)
+    text = describe(plan, tree, dry_run=True)
+    assert "would update  dept_demo__analysis__training  (dept_demo/analysis/training.yaml)" in text
+    assert "would create  dept_demo__analysis__monitoring" in text
+    assert Variable.get(TRAINING)["test_size"] == 0.25
+    assert Variable.get("dept_demo__analysis__monitoring") is None
+    sync_variables(tree)
+    assert Variable.get(TRAINING) == {"test_size": 0.3, "random_state": 7}
+
+
+def _broken_yaml(path):
+    path.write_text("pattern: '*.csv'\nkeep: [a, b\nother: 1\n")
+
+
+def _not_a_mapping(path):
+    path.write_text("- test_size\n- 0.25\n")
+
+
+def _not_utf8(path):
+    path.write_bytes(b"title: caf\xe9\n")
+
+
+def _dangling_link(path):
+    path.unlink()
+    path.symlink_to(path.with_name("gone.yaml"))
+
+
+def _empty(path):
+    path.write_text("# nothing here yet\n")
+
+
+@pytest.mark.parametrize(("damage", "expected"), [
+    (_broken_yaml, "inbox_csv.yaml:3: not valid YAML"),
+    (_not_a_mapping, "inbox_csv.yaml:1: the top level must be a non-empty mapping of `key: value` lines, got a list"),
+    (_not_utf8, "inbox_csv.yaml: cannot be read"),
+    (_dangling_link, "inbox_csv.yaml: cannot be read"),
+    (_empty, "inbox_csv.yaml:1: the top level must be a non-empty mapping of `key: value` lines, got nothing"),
+], ids=["broken-yaml", "not-a-mapping", "not-utf8", "dangling-link", "empty"])
+def test_a_bad_file_stops_the_sync_naming_it_and_nothing_is_written(tree, damage, expected):
+    sync_variables(tree)
+    (tree / "dept_demo" / "analysis" / "training.yaml").write_text("test_size: 0.4\n")  # a pending update
+    (tree / "dept_demo" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")  # a pending create
+    damage(tree / "dept_demo" / "ingestion" / "inbox_csv.yaml")
+    with pytest.raises(ConfigError) as refused:
+        sync_variables(tree)
+    assert expected in str(refused.value)
+    assert str(tree / "dept_demo" / "ingestion" / "inbox_csv.yaml") in str(refused.value)
+    assert Variable.get(TRAINING)["test_size"] == 0.25, "no Variable was updated"
+    assert Variable.get("dept_demo__analysis__monitoring") is None, "no Variable was created"
+
+
+def test_a_file_name_that_cannot_become_a_variable_is_refused(tree):
+    (tree / "dept_demo" / "analysis" / "Model Report.yaml").write_text("title: x\n")
+    with pytest.raises(ConfigError, match=r"Model Report.yaml: cannot become a Prefect Variable"):
+        plan_sync(tree)
+    assert Variable.get(TRAINING) is None
