@@ -162,7 +162,7 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
              cwd: Path) -> tuple[Path, Path, dict, str]:
     "Run the notebook into `run_dir`; return output, html, recorded values and the error message (or '')."
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
-    partial = run_dir / f".{notebook.name}.partial"  # papermill writes as it goes; readers see the whole file only
+    partial = run_dir / f".partial.{notebook.name}"  # papermill writes as it goes; readers see the whole file only
     try:
         in_own_thread(papermill.execute_notebook, input_path=notebook, output_path=partial, parameters=parameters,
                       kernel_name=kernel_name, execution_timeout=cell_timeout, cwd=cwd, language="python",
