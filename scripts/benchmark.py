@@ -13,22 +13,48 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 import papermill
+import psutil
 
 from airnub_prefect_starter.core.data_cleaning import clean_raw_files
 from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset, ingest_inbox
 from airnub_prefect_starter.core.model_inference import score_features
 from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
+from airnub_prefect_starter.data_science.dataset_processing import synthetic_wine
 from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
 from airnub_prefect_starter.data_science.modeling.train import train_and_save
+from airnub_prefect_starter.data_science.storage import write_csv
 
 REPORT = Path("reports") / "model_evaluation.ipynb"
 SWEEP_RUNS = 8
+SCALE = 100  # the large run's size, in multiples of the demo dataset
+
+
+class PeakMemory:
+    """Peak resident memory of this process and its children (notebook kernels), sampled every 50 ms."""
+
+    def __enter__(self) -> PeakMemory:
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.05):
+            with suppress(psutil.Error):
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in [me, *me.children(recursive=True)]))
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def timed(work: Callable[[], object]) -> float:
@@ -64,6 +90,19 @@ def bare_report(output: Path) -> None:
                                kernel_name=settings.kernel_name, cwd=settings.paths.root, progress_bar=False)
 
 
+def pipeline_at_scale(scratch: Path, copies: int) -> tuple[float, float]:
+    """Seconds and peak MiB of the pipeline on the bundled dataset plus `copies - 1` synthetic copies in the inbox."""
+    from flows.dept_demo.pipeline_flow_dept_demo import pipeline_flow_dept_demo
+
+    fresh_outputs(scratch, f"scale-{copies}")
+    paths = ensure_directories(load_settings().paths)
+    if copies > 1:
+        write_csv(synthetic_wine(copies - 1, seed=1), paths.inbox / "synthetic.csv")
+    with PeakMemory() as memory:
+        seconds = timed(pipeline_flow_dept_demo)
+    return seconds, memory.peak / 2**20
+
+
 def measure(scratch: Path) -> dict[str, float]:
     from flows.common.notebook_flow import notebook_flow
     from flows.common.sweep_flow import run_sweep
@@ -85,6 +124,8 @@ def measure(scratch: Path) -> dict[str, float]:
         os.environ["AIRNUB_MAX_WORKERS"] = str(workers)
         seconds[label] = timed(lambda: run_sweep(report, grid, use_cache=False))
     os.environ.pop("AIRNUB_MAX_WORKERS")
+    seconds["pipeline_demo_size"], seconds["peak_mib_demo_size"] = pipeline_at_scale(scratch, 1)
+    seconds[f"pipeline_{SCALE}x"], seconds[f"peak_mib_{SCALE}x"] = pipeline_at_scale(scratch, SCALE)
     return seconds
 
 
@@ -102,21 +143,26 @@ def main() -> int:
     ratios = {"pipeline_vs_raw_ratio": seconds["pipeline_first_run"] / seconds["raw_functions_and_papermill"],
               "cached_rerun_ratio": seconds["pipeline_cached_rerun"] / seconds["pipeline_first_run"],
               "notebook_overhead_ratio": seconds["papermill_task"] / seconds["bare_papermill"],
-              "sweep_speedup": seconds["sweep_one_at_a_time"] / seconds["sweep_parallel"]}
+              "sweep_speedup": seconds["sweep_one_at_a_time"] / seconds["sweep_parallel"],
+              f"scale_{SCALE}x_time_ratio": seconds[f"pipeline_{SCALE}x"] / seconds["pipeline_demo_size"],
+              f"scale_{SCALE}x_peak_memory_ratio": seconds[f"peak_mib_{SCALE}x"] / seconds["peak_mib_demo_size"]}
     result = {"measured_at": datetime.now(UTC).isoformat(), "machine": {
         "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "ratios": {k: round(v, 3) for k, v in ratios.items()}, "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+        "ratios": {k: round(v, 3) for k, v in ratios.items()},
+        "measured": {k: round(v, 3) for k, v in seconds.items()}}  # in seconds; peak_mib_* in MiB
     target = reports_root / "benchmarks" / "latest.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n{'ratio':<26}{'value':>8}   behind it (seconds)")
+    print(f"\n{'ratio':<32}{'value':>8}   behind it (seconds; peak memory in MiB)")
     behind = {"pipeline_vs_raw_ratio": ("pipeline_first_run", "raw_functions_and_papermill"),
               "cached_rerun_ratio": ("pipeline_cached_rerun", "pipeline_first_run"),
               "notebook_overhead_ratio": ("papermill_task", "bare_papermill"),
-              "sweep_speedup": ("sweep_one_at_a_time", "sweep_parallel")}
+              "sweep_speedup": ("sweep_one_at_a_time", "sweep_parallel"),
+              f"scale_{SCALE}x_time_ratio": (f"pipeline_{SCALE}x", "pipeline_demo_size"),
+              f"scale_{SCALE}x_peak_memory_ratio": (f"peak_mib_{SCALE}x", "peak_mib_demo_size")}
     for name, value in ratios.items():
         top, bottom = behind[name]
-        print(f"{name:<26}{value:>8.3f}   {top} {seconds[top]:.2f} / {bottom} {seconds[bottom]:.2f}")
+        print(f"{name:<32}{value:>8.3f}   {top} {seconds[top]:.2f} / {bottom} {seconds[bottom]:.2f}")
     print(f"\nwritten to {target}")
     return 0
 

@@ -18,7 +18,7 @@ from .storage import write_parquet
 
 # %% auto #0
 __all__ = ['MEASUREMENT_COLUMNS', 'TARGET_COLUMN', 'TARGET_CLASSES', 'snake_case', 'normalise_columns', 'load_bundled_wine',
-           'clean_dataset', 'build_interim', 'main']
+           'synthetic_wine', 'clean_dataset', 'build_interim', 'main']
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c004
 def snake_case(name: str) -> str:
@@ -44,6 +44,22 @@ def load_bundled_wine() -> pd.DataFrame:
     return bunch.frame.rename(columns={"target": TARGET_COLUMN})
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c013
+def synthetic_wine(
+    copies: int,  # how many jittered copies of the bundled dataset to stack
+    noise: float = 0.05,  # noise as a share of each column's standard deviation
+    seed: int = 0,  # seed of the noise
+) -> pd.DataFrame:
+    "`copies` x 178 wines like the bundled ones, measurements jittered; columns as `load_bundled_wine`."
+    if copies < 1:
+        raise ValueError(f"copies must be at least 1, got {copies}")
+    wine = load_bundled_wine()
+    measurements = [c for c in wine.columns if c != TARGET_COLUMN]
+    stacked = pd.concat([wine] * copies, ignore_index=True)
+    jitter = np.random.default_rng(seed).normal(0, noise, (len(stacked), len(measurements)))
+    stacked[measurements] = (stacked[measurements] + jitter * wine[measurements].std().to_numpy()).abs()
+    return stacked
+
+# %% ../../nbs/data_science/10_dataset_processing.ipynb #c016
 def clean_dataset(
     frame: pd.DataFrame,  # a raw table with the measurement and target columns
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -58,7 +74,7 @@ def clean_dataset(
                "duplicate_rows": int(duplicated.sum()), "rows_out": len(table)}
     return table, removed
 
-# %% ../../nbs/data_science/10_dataset_processing.ipynb #c018
+# %% ../../nbs/data_science/10_dataset_processing.ipynb #c021
 def build_interim(
     raw_files: Iterable[Path],  # raw CSV files, all with the dataset's columns
     interim_file: Path,  # parquet file to write
@@ -69,7 +85,7 @@ def build_interim(
     write_parquet(table, interim_file)
     return counts
 
-# %% ../../nbs/data_science/10_dataset_processing.ipynb #c021
+# %% ../../nbs/data_science/10_dataset_processing.ipynb #c024
 def main() -> dict[str, int]:
     "Clean the project's raw files into its interim table (paths from settings.ini)."
     paths = load_settings().paths
@@ -77,6 +93,6 @@ def main() -> dict[str, int]:
     print(f"{paths.interim_dataset}: {counts}")
     return counts
 
-# %% ../../nbs/data_science/10_dataset_processing.ipynb #c022
+# %% ../../nbs/data_science/10_dataset_processing.ipynb #c025
 if __name__ == "__main__":
     main()
