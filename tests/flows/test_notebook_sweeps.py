@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import suppress
 
+import psutil
 import pytest
 from distributed import Client, LocalCluster
 from helpers import RECORD, write_notebook
@@ -45,3 +48,34 @@ def test_sweep_on_a_dask_cluster_runs_on_its_workers(square, monkeypatch):
     assert sorted(r.values["area"] for r in runs) == [1, 4, 9, 16]
     kernel_parents = {r.values["kernel_parent"] for r in runs}
     assert kernel_parents <= worker_pids and os.getpid() not in kernel_parents
+
+
+def kernel_processes(recursive: bool = True) -> list[psutil.Process]:
+    """Live kernels started from this process (with `recursive`, also what they started: a kernel's short-lived
+    forks carry its command line until they exec something else)."""
+    return [p for p in psutil.Process().children(recursive=recursive)
+            if p.status() != psutil.STATUS_ZOMBIE and "ipykernel_launcher" in " ".join(p.cmdline())]
+
+
+def test_a_48_run_sweep_keeps_kernels_bounded_and_leaves_none(square, monkeypatch):
+    monkeypatch.setenv("AIRNUB_MAX_WORKERS", "2")
+    counts, memory, done = [], [], threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            with suppress(psutil.Error):
+                kernels = kernel_processes(recursive=False)
+                counts.append(len(kernels))
+                memory.append(sum(k.memory_info().rss for k in kernels))
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        runs = run_sweep(str(square), {"side": list(range(48))}, use_cache=False)
+    finally:
+        done.set()
+        watcher.join()
+    assert sorted(r.values["area"] for r in runs) == [s * s for s in range(48)]
+    assert len({r.run_dir for r in runs}) == 48
+    assert 1 <= max(counts) <= 2, "no more kernels at once than max_workers: each is shut down as its run ends"
+    assert max(memory) < 2 * 400 * 2**20, "two kernels' worth of memory at most"
+    assert kernel_processes() == []
