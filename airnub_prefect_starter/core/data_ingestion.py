@@ -14,21 +14,12 @@ import pandas as pd
 
 from .data_validation import read_valid_csv
 from ..data_science.dataset_processing import load_bundled_wine
-from ..data_science.storage import write_atomic, write_csv, write_json
+from ..data_science.storage import file_sha256, write_atomic, write_csv, write_json
 
 # %% auto #0
-__all__ = ['file_sha256', 'ingest_bundled_dataset', 'read_manifest', 'ingest_inbox']
+__all__ = ['ingest_bundled_dataset', 'read_manifest', 'ingest_inbox']
 
 # %% ../../nbs/core/10_data_ingestion.ipynb #c005
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    "Hex SHA-256 of the bytes of `path`, read in chunks."
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-# %% ../../nbs/core/10_data_ingestion.ipynb #c008
 def ingest_bundled_dataset(
     raw_file: Path,  # where the raw copy of the wine dataset lives
     keep_existing: bool = False,  # never replace an existing `raw_file` (e.g. a curated copy)
@@ -43,7 +34,7 @@ def ingest_bundled_dataset(
         write_atomic(raw_file, lambda partial: partial.write_bytes(content))
     return {"file": str(raw_file), "rows": len(frame), "written": not unchanged}
 
-# %% ../../nbs/core/10_data_ingestion.ipynb #c011
+# %% ../../nbs/core/10_data_ingestion.ipynb #c008
 def read_manifest(manifest_file: Path) -> dict:
     "The ingestion manifest: `{sha256: record}`; empty when none exists yet."
     if not manifest_file.exists():
@@ -53,7 +44,7 @@ def read_manifest(manifest_file: Path) -> dict:
     except json.JSONDecodeError as error:
         raise ValueError(f"{manifest_file}: not a valid ingestion manifest ({error})") from error
 
-# %% ../../nbs/core/10_data_ingestion.ipynb #c012
+# %% ../../nbs/core/10_data_ingestion.ipynb #c009
 def ingest_inbox(
     inbox: Path,  # folder users drop CSV files into
     dropped: Path,  # raw folder that receives the accepted files

@@ -14,27 +14,20 @@ from typing import Any
 import nbformat
 
 import airnub_prefect_starter
-from ..data_science.storage import write_json
+from ..data_science.storage import file_sha256, write_json
 
 # %% auto #0
 __all__ = ['fingerprint', 'hash_value', 'notebook_code_fingerprint', 'package_code_fingerprint', 'RunCache']
 
 # %% ../../nbs/core/42_run_cache.ipynb #c005
-def _sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 def fingerprint(path: Path) -> str:
     "Content hash of a file, or of a folder's files and names; `missing` when `path` does not exist."
     path = Path(path)
     if path.is_file():
-        return _sha256_file(path)
+        return file_sha256(path)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        return hash_value({str(p.relative_to(path)): _sha256_file(p) for p in files})
+        return hash_value({str(p.relative_to(path)): file_sha256(p) for p in files})
     return "missing"
 
 def hash_value(value: Any) -> str:
@@ -50,7 +43,7 @@ def notebook_code_fingerprint(notebook: Path) -> str:
 def package_code_fingerprint(package_dir: Path | None = None) -> str:
     "Hash of every module of the package (`airnub_prefect_starter` by default)."
     package_dir = Path(package_dir or Path(airnub_prefect_starter.__file__).parent)
-    return hash_value({str(p.relative_to(package_dir)): _sha256_file(p) for p in sorted(package_dir.rglob("*.py"))})
+    return hash_value({str(p.relative_to(package_dir)): file_sha256(p) for p in sorted(package_dir.rglob("*.py"))})
 
 # %% ../../nbs/core/42_run_cache.ipynb #c011
 class RunCache:

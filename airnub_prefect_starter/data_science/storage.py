@@ -5,6 +5,7 @@
 # %% ../../nbs/data_science/05_storage.ipynb #c002
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -16,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 # %% auto #0
-__all__ = ['atomic_path', 'write_atomic', 'write_json', 'write_parquet', 'write_csv']
+__all__ = ['atomic_path', 'write_atomic', 'write_json', 'write_parquet', 'write_csv', 'file_sha256']
 
 # %% ../../nbs/data_science/05_storage.ipynb #c005
 @contextmanager
@@ -53,3 +54,12 @@ def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
 def write_csv(frame: pd.DataFrame, target: Path) -> Path:
     "Write `frame` to a CSV file at `target`, atomically."
     return write_atomic(target, lambda p: frame.to_csv(p, index=False))
+
+# %% ../../nbs/data_science/05_storage.ipynb #c012
+def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    "Hex SHA-256 of the bytes of `path`, read in chunks."
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
