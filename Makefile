@@ -87,7 +87,7 @@ lint: setup ## ruff over flows, scripts and tests
 	$(BIN)/ruff check flows scripts tests
 
 clean: ## remove outputs (data, models, reports) and caches; keeps .venv
-	rm -rf data models reports .nbval .pytest_cache .ruff_cache
+	rm -rf data models reports .cache .nbval .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv
