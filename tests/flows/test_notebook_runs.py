@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 from helpers import RECORD, write_notebook
 from jupyter_client.kernelspec import KernelSpecManager
@@ -81,10 +84,36 @@ def test_failing_cell_names_notebook_cell_and_error_and_publishes_it(notebooks_d
     assert "limit 5 is too high" in artifact.data and str(run_dir) in artifact.data
 
 
-def test_a_hung_cell_is_stopped_by_the_timeout(notebooks_dir):
+def live_kernels() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True)
+            if p.status() != psutil.STATUS_ZOMBIE and "ipykernel_launcher" in " ".join(p.cmdline())]
+
+
+def test_a_hung_cell_is_stopped_by_the_timeout_and_its_kernel_with_it(notebooks_dir):
     notebook = write_notebook(notebooks_dir / "hung.ipynb", "seconds: int = 600", "import time\ntime.sleep(seconds)")
     with pytest.raises(NotebookExecutionError, match="hung.ipynb: cell 2 timed out after 3 s"):
         notebook_flow(str(notebook), cell_timeout=3)
+    assert live_kernels() == []
+
+
+def test_a_killed_kernel_fails_the_run_clearly(notebooks_dir, project):
+    notebook = write_notebook(notebooks_dir / "victim.ipynb", "seconds: int = 600", "import time\ntime.sleep(seconds)")
+
+    def kill_the_kernel_once_it_runs() -> None:
+        deadline = time.monotonic() + 120
+        while not (kernels := live_kernels()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # let it reach the sleeping cell
+        for kernel in kernels:
+            kernel.kill()
+    killer = threading.Thread(target=kill_the_kernel_once_it_runs, daemon=True)
+    killer.start()
+    with pytest.raises(NotebookExecutionError, match="victim.ipynb: the kernel died while running cell 2"):
+        notebook_flow(str(notebook))
+    killer.join()
+    assert live_kernels() == []
+    (run_dir,) = (project.reports / "victim").iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
 
 
 def test_retries_rerun_a_failed_notebook(notebooks_dir, project, tmp_path):
