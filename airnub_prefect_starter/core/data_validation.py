@@ -71,5 +71,6 @@ def read_valid_csv(
     except pd.errors.EmptyDataError as error:
         raise DataValidationError(f"{path}: the file is empty") from error
     except pd.errors.ParserError as error:
-        raise DataValidationError(f"{path}: malformed CSV ({error})") from error
+        reason = str(error).strip().removeprefix("Error tokenizing data. C error: ")  # pandas ends it with a newline
+        raise DataValidationError(f"{path}: malformed CSV ({reason})") from error
     return validate_frame(frame, str(path))
