@@ -15,9 +15,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT_ROOT, output_overrides
+from helpers import PROJECT_ROOT, airnub, output_overrides
 from prefect.testing.utilities import prefect_test_harness
-from test_cli import airnub
 
 from airnub_prefect_starter.data_science.dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN, load_bundled_wine
 from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
