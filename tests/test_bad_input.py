@@ -113,12 +113,13 @@ def test_a_corrupted_model_is_named_before_the_evaluation(earlier_run):
     from flows.dept_demo.analysis.evaluation.evaluation_flow_dept_demo import evaluation_flow_dept_demo
 
     earlier_run.model.write_bytes(earlier_run.model.read_bytes()[:300])  # a copy cut short
-    before = snapshot(earlier_run.data_root)
+    before = snapshot(earlier_run.data_root), snapshot(earlier_run.models)
     with pytest.raises(ModelLoadError) as refused:
         evaluation_flow_dept_demo()
     assert str(refused.value).startswith(f"{earlier_run.model}: cannot be loaded (")
     assert "retrain the model" in str(refused.value)
-    assert snapshot(earlier_run.data_root) == before and not earlier_run.predictions.exists()
+    assert (snapshot(earlier_run.data_root), snapshot(earlier_run.models)) == before, "nothing replaced or added"
+    assert not earlier_run.predictions.exists()
     assert not snapshot(earlier_run.reports), "the report notebook never started"
 
 
