@@ -11,6 +11,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                           'airnub_prefect_starter/core/data_ingestion.py')},
             'airnub_prefect_starter.core.data_validation': { 'airnub_prefect_starter.core.data_validation.DataValidationError': ( 'core/data_validation.html#datavalidationerror',
                                                                                                                                   'airnub_prefect_starter/core/data_validation.py'),
+                                                             'airnub_prefect_starter.core.data_validation._first_bad_byte': ( 'core/data_validation.html#_first_bad_byte',
+                                                                                                                              'airnub_prefect_starter/core/data_validation.py'),
                                                              'airnub_prefect_starter.core.data_validation.read_valid_csv': ( 'core/data_validation.html#read_valid_csv',
                                                                                                                              'airnub_prefect_starter/core/data_validation.py'),
                                                              'airnub_prefect_starter.core.data_validation.validate_frame': ( 'core/data_validation.html#validate_frame',

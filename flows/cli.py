@@ -9,8 +9,11 @@ from pathlib import Path
 
 import yaml
 
+from airnub_prefect_starter.core.data_validation import DataValidationError
 from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
 from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
+from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
 from flows.common.config import ConfigError
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
 from flows.scaffolding.cli import add_new_command
@@ -18,6 +21,20 @@ from flows.scaffolding.cli import add_new_command
 
 class UsageError(ValueError):
     """A command line that cannot run: a bad file or value, named in the message."""
+
+
+class RunFailedError(RuntimeError):
+    """A run that started and stopped on bad data, a missing earlier output or a file it cannot write."""
+
+
+RUN_FAILURES = (DataValidationError, ModelLoadError, OSError)  # what a stage raises on bad data or files, by design
+
+
+def _describe(error: Exception) -> str:
+    """The message of `error`; for an operating-system error, the path and the reason."""
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
 
 
 def _read_yaml_mapping(path: Path, what: str) -> dict:
@@ -33,7 +50,11 @@ def _read_yaml_mapping(path: Path, what: str) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    result = stage_flow(args.department, args.stage)()
+    flow = stage_flow(args.department, args.stage)
+    try:
+        result = flow()
+    except RUN_FAILURES as error:  # the flow's log above holds the traceback
+        raise RunFailedError(_describe(error)) from error
     print(json.dumps(result, indent=2, default=str))
     return 0
 
@@ -115,14 +136,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_settings() -> None:
+    """Refuse a settings.ini (or AIRNUB_* override) that cannot be read, before anything runs."""
+    try:
+        load_settings()
+    except (ValueError, KeyError, FileNotFoundError) as error:  # load_settings' own messages name key and file
+        raise UsageError(error.args[0]) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "new":  # scaffolding takes --root and reads no settings
+            _check_settings()
         return args.handler(args)
     except (UnknownNameError, UsageError, ConfigError, NotebookParameterError, NotebookPathError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 2
-    except NotebookExecutionError as error:
+    except (NotebookExecutionError, RunFailedError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -10,6 +12,12 @@ from nbformat.v4 import new_code_cell, new_notebook
 from airnub_prefect_starter.data_science.config_ds import find_project_root
 
 PROJECT_ROOT = find_project_root(Path(__file__).parent)
+AIRNUB = Path(sys.executable).parent / "airnub"
+
+
+def airnub(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """Run the `airnub` console script from the project folder, as a user does."""
+    return subprocess.run([AIRNUB, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def output_overrides(tmp: Path) -> dict[str, str]:

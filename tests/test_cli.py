@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, RECORD, write_notebook
-
-AIRNUB = Path(sys.executable).parent / "airnub"
-
-
-def airnub(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([AIRNUB, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+from helpers import PROJECT_ROOT, RECORD, airnub, write_notebook
 
 
 def test_run_a_single_stage(subprocess_env, tmp_path):

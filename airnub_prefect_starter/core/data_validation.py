@@ -49,6 +49,16 @@ def validate_frame(
     return table
 
 # %% ../../nbs/core/00_data_validation.ipynb #c009
+def _first_bad_byte(path: Path) -> str:
+    "Where `path` stops being UTF-8: the byte and its line (pandas reports an offset within a chunk)."
+    content = path.read_bytes()
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content.count(b"\n", 0, error.start) + 1
+        return f"byte {content[error.start]:#04x} on line {line}"
+    return "an undecodable byte"
+
 def read_valid_csv(
     path: Path,  # a CSV file with the dataset's columns
 ) -> pd.DataFrame:
@@ -56,9 +66,11 @@ def read_valid_csv(
     try:
         frame = pd.read_csv(path, encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise DataValidationError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
+        raise DataValidationError(f"{path}: not UTF-8 text ({_first_bad_byte(Path(path))}); save it as UTF-8 "
+                                  "(in a spreadsheet: 'CSV UTF-8')") from error
     except pd.errors.EmptyDataError as error:
         raise DataValidationError(f"{path}: the file is empty") from error
     except pd.errors.ParserError as error:
-        raise DataValidationError(f"{path}: malformed CSV ({error})") from error
+        reason = str(error).strip().removeprefix("Error tokenizing data. C error: ")  # pandas ends it with a newline
+        raise DataValidationError(f"{path}: malformed CSV ({reason})") from error
     return validate_frame(frame, str(path))

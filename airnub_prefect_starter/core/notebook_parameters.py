@@ -57,7 +57,12 @@ def _literal(node: ast.expr | None) -> Any:
 # %% ../../nbs/core/40_notebook_parameters.ipynb #c007
 def parameters_cell(notebook: Path) -> str | None:
     "Source of the cell tagged `parameters` in `notebook`, or None when it has none."
-    for cell in nbformat.read(notebook, as_version=4).cells:
+    try:
+        cells = nbformat.read(notebook, as_version=4).cells
+    except (nbformat.reader.NotJSONError, nbformat.ValidationError, UnicodeDecodeError, KeyError) as error:
+        raise NotebookParameterError(f"{notebook}: not a Jupyter notebook ({str(error).splitlines()[0][:120]}); "
+                                     "expected an .ipynb file saved by Jupyter") from error
+    for cell in cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             return cell.source
     return None

@@ -34,10 +34,14 @@ def load_model(
             raise ModelLoadError(f"{path} does not exist: train a model first (analysis stage, training)")
     try:
         card = json.loads(Path(card_file).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelLoadError(f"{card_file}: not a valid model card ({error}); retrain the model") from error
+    try:
         model = joblib.load(model_file)
-    except Exception as error:
-        raise ModelLoadError(f"{model_file} or {card_file} cannot be read ({type(error).__name__}: {error}); "
-                             "retrain the model") from error
+    except Exception as error:  # a truncated or foreign pickle can raise almost anything
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise ModelLoadError(f"{model_file}: cannot be loaded ({reason}); expected a model saved by training: "
+                             "retrain the model (analysis stage, training)") from error
     drift = {name: (saved, library_versions().get(name)) for name, saved in card.get("versions", {}).items()
              if saved != library_versions().get(name) and name != "python"}
     if drift:

@@ -75,6 +75,8 @@ def train_and_save(
     regularisation: float = 1.0,  # inverse regularisation strength of the logistic regression
 ) -> dict:
     "Train on `features_file`, evaluate on the held-out rows, save model and card; return the card."
+    if not Path(features_file).is_file():
+        raise FileNotFoundError(f"{features_file} does not exist: run the processing stage first")
     X_train, X_test, y_train, y_test = split_features(pd.read_parquet(features_file), test_size, random_state)
     model = build_pipeline(regularisation).fit(X_train, y_train)
     card = {"features": list(FEATURE_COLUMNS), "target": TARGET_COLUMN, "classes": sorted(map(int, set(y_train))),

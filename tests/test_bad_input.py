@@ -1,0 +1,190 @@
+"""Bad input, met the way a user meets it: `airnub` ends with one `airnub: <what is wrong>` line and writes nothing.
+
+Exit codes: 2 when the command cannot start (settings, notebook path), 1 when a run stopped on bad data or
+files. Ingestion, processing and analysis run through `flows.cli.main` in this process (against one
+temporary Prefect API, to spare a server start per case); the notebook and settings cases run the
+`airnub` script itself. Covered elsewhere: a missing column or a non-numeric value in a dropped CSV
+(tests/flows/test_ingestion_flow.py), an unknown department or stage and broken YAML in
+configs/variables (tests/test_cli.py, tests/flows/test_variables_sync.py).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import PROJECT_ROOT, airnub, output_overrides
+from prefect.testing.utilities import prefect_test_harness
+
+from airnub_prefect_starter.data_science.dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN, load_bundled_wine
+from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
+from flows.cli import main
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_api():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str]:
+    """Exit code and the last line on stderr of `airnub *argv`, run in this process."""
+    code = main(list(argv))
+    lines = capsys.readouterr().err.strip().splitlines()
+    return code, lines[-1] if lines else ""
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` and its bytes, so a test can tell that nothing changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def trained_outputs(tmp_path_factory):
+    """An output tree after ingestion, processing and training (no report): copied by each test that needs it."""
+    from flows.dept_demo.analysis.training.training_flow_dept_demo import training_flow_dept_demo
+    from flows.dept_demo.ingestion_flow_dept_demo import ingestion_flow_dept_demo
+    from flows.dept_demo.processing_flow_dept_demo import processing_flow_dept_demo
+
+    tree = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in output_overrides(tree).items():
+            patch.setenv(name, value)
+        ingestion_flow_dept_demo(), processing_flow_dept_demo(), training_flow_dept_demo()
+    return tree
+
+
+@pytest.fixture
+def earlier_run(trained_outputs, project, tmp_path):
+    """`project` (outputs under tmp_path) holding the outputs of an earlier good run."""
+    for folder in (f for f in trained_outputs.iterdir() if f.is_dir()):
+        shutil.copytree(folder, tmp_path / folder.name)
+    return project
+
+
+WINE_HEADER, WINE_ROW = load_bundled_wine().head(1).to_csv(index=False).splitlines()
+BAD_CSVS = {  # file content -> what the last line says after the file's path
+    "ragged": (f"{WINE_HEADER}\n{WINE_ROW}\n{WINE_ROW},1,2\n".encode(),
+               "malformed CSV (Expected 14 fields in line 3, saw 16)"),
+    "broken_quote": (f'{WINE_HEADER}\n"{WINE_ROW}\n{WINE_ROW}\n'.encode(),
+                     "malformed CSV (EOF inside string starting at row 1)"),
+    "empty": (b"", "the file is empty"),
+    "latin1": (f"{WINE_HEADER}\n{WINE_ROW}\n".replace("alcohol", "alcohol_\xe9").encode("latin-1"),
+               "not UTF-8 text (byte 0xe9 on line 1); save it as UTF-8"),
+    "extra_column": (f"{WINE_HEADER},notes\n{WINE_ROW},smoky\n".encode(),
+                     "unexpected column(s) notes; expected exactly: "
+                     f"{', '.join([*MEASUREMENT_COLUMNS, TARGET_COLUMN])}"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CSVS)
+def test_a_bad_dropped_csv_stops_ingestion_and_changes_nothing(earlier_run, capsys, case):
+    content, reason = BAD_CSVS[case]
+    dropped = earlier_run.inbox / f"{case}.csv"
+    before = snapshot(earlier_run.data_root)
+    dropped.write_bytes(content)
+
+    code, message = run_cli(capsys, "run", "demo", "--stage", "ingestion")
+    assert code == 1
+    assert message.startswith(f"airnub: {dropped}: {reason}"), message
+    after = snapshot(earlier_run.data_root)
+    after.pop(str(dropped.relative_to(earlier_run.data_root)))
+    assert after == before, "raw/dropped, the manifest and the processed tables stay as they were"
+
+
+@pytest.mark.parametrize(("stage", "needs", "run_first", "outputs"), [
+    ("processing", "raw/wine.csv", "ingestion", ["interim", "processed"]),
+    ("analysis", "processed/wine_features.parquet", "processing", ["models", "reports"]),
+])
+def test_a_stage_without_its_input_names_the_stage_to_run(project, capsys, stage, needs, run_first, outputs):
+    code, message = run_cli(capsys, "run", "demo", "--stage", stage)
+    assert code == 1
+    assert message.startswith("airnub: ") and str(project.data_root / needs) in message, message
+    assert message.endswith(f"run the {run_first} stage first"), message
+    folders = {"interim": project.interim, "processed": project.processed, "models": project.models,
+               "reports": project.reports}
+    assert not any(snapshot(folders[name]) for name in outputs if folders[name].exists()), "nothing half-written"
+
+
+def test_a_corrupted_model_is_named_before_the_evaluation(earlier_run):
+    """Through the evaluation flow (a deployment, or the analysis stage with training off): `airnub run` retrains."""
+    from flows.dept_demo.analysis.evaluation.evaluation_flow_dept_demo import evaluation_flow_dept_demo
+
+    earlier_run.model.write_bytes(earlier_run.model.read_bytes()[:300])  # a copy cut short
+    before = snapshot(earlier_run.data_root), snapshot(earlier_run.models)
+    with pytest.raises(ModelLoadError) as refused:
+        evaluation_flow_dept_demo()
+    assert str(refused.value).startswith(f"{earlier_run.model}: cannot be loaded (")
+    assert "retrain the model" in str(refused.value)
+    assert (snapshot(earlier_run.data_root), snapshot(earlier_run.models)) == before, "nothing replaced or added"
+    assert not earlier_run.predictions.exists()
+    assert not snapshot(earlier_run.reports), "the report notebook never started"
+
+
+def test_an_unwritable_data_folder_is_named(capsys, tmp_path, monkeypatch):
+    """The data root lies below a regular file, so no one can create it.
+
+    Tests run as root, for whom `chmod 0o500` does not stop writes; a path through a file fails for
+    every user alike, with the same kind of error (an OSError naming the path) as a read-only folder.
+    """
+    occupied = tmp_path / "occupied"
+    occupied.write_text("a file where a folder should be\n")
+    monkeypatch.setenv("AIRNUB_DATA_ROOT", str(occupied / "data"))
+    code, message = run_cli(capsys, "run", "demo", "--stage", "ingestion")
+    assert (code, message) == (1, f"airnub: {occupied / 'data'}: Not a directory")
+    assert occupied.read_text() == "a file where a folder should be\n"
+
+
+@pytest.fixture
+def edited_project(tmp_path):
+    """A copy of the project's settings.ini and pyproject.toml, for a test to edit."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("settings.ini", "pyproject.toml"):
+        shutil.copy(PROJECT_ROOT / name, copy)
+    return copy
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("AIRNUB_CELL_TIMEOUT_SECONDS", "ten", "'cell_timeout_seconds' must be a positive whole number of seconds, "
+     "got 'ten' (or set AIRNUB_CELL_TIMEOUT_SECONDS)"),
+    ("AIRNUB_MAX_WORKERS", "two",
+     "'max_workers' must be a positive whole number, got 'two' (or set AIRNUB_MAX_WORKERS)"),
+    (None, "ten", "'cell_timeout_seconds' must be a positive whole number of seconds, got 'ten'"),
+])
+def test_a_non_numeric_setting_exits_2_naming_the_key(subprocess_env, edited_project, tmp_path, variable, value,
+                                                      expected):
+    settings = PROJECT_ROOT / "settings.ini"
+    if variable:
+        subprocess_env[variable] = value
+    else:  # an edited settings.ini
+        settings = edited_project / "settings.ini"
+        text, count = re.subn(r"(?m)^cell_timeout_seconds = .*$", f"cell_timeout_seconds = {value}",
+                              settings.read_text())
+        settings.write_text(text)
+        assert count == 1
+        subprocess_env["AIRNUB_PROJECT_ROOT"] = str(edited_project)
+    done = airnub("run", "demo", env=subprocess_env)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"airnub: {settings}: {expected}") and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "data").exists(), "nothing ran"
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("missing.ipynb", None, "notebook not found"),
+    ("notes.ipynb", "# notes, not a notebook\n", "not a Jupyter notebook (Notebook does not appear to be JSON"),
+    ("table.ipynb", '{"rows": [1, 2]}', "not a Jupyter notebook ("),
+])
+def test_a_missing_or_invalid_notebook_exits_2_naming_it(subprocess_env, tmp_path, name, content, expected):
+    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    notebook = tmp_path / "nbs" / name
+    notebook.parent.mkdir()
+    if content is not None:
+        notebook.write_text(content)
+    done = airnub("notebook", str(notebook), env=subprocess_env)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.startswith(f"airnub: {notebook}: {expected}") and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "reports").exists()
+
