@@ -129,7 +129,7 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
                                                       "the flow run's process and kernel ended")
         # Prefect 3.9 records no final state for it: the run shows Running (or Crashed, when the worker's
         # second SIGTERM, forwarded by make, kills the worker before it stops the flow run).
-        timings[f"SIGTERM: {state_of(client, terminated).name}"] = 0
+        print(f"after SIGTERM: {state_of(client, terminated).name} ({state_of(client, terminated).message})")
         assert state_of(client, terminated).type.value in ("RUNNING", "CRASHED"), state_of(client, terminated)
         assert lock_is_free(tmp_path / "data")
         assert_outputs_whole(tmp_path)
@@ -159,6 +159,8 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
     assert [path.stat().st_mtime_ns for path in reused] == before
     for task in ("train_model_task", "score_features_task"):
         assert f"{task}: served from the cache; nothing it depends on changed" in messages
-    assert any(message.startswith("Ran model_evaluation.ipynb") for message in messages), "the report ran again"
+    # The report runs again, unless the killed run's kernel had finished it before the crash (then it was cached).
+    assert any(message.startswith(("Ran model_evaluation.ipynb", "model_evaluation.ipynb: served from the cache"))
+               for message in messages)
     assert_outputs_whole(tmp_path)
     print(", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))
