@@ -8,6 +8,7 @@ so neither signal reaches them directly: what happens to them is what Prefect an
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -67,16 +68,29 @@ def state_of(client: SyncPrefectClient, run_id: str) -> State:
     return client.read_flow_run(run_id).state
 
 
-def run_to_end(client: SyncPrefectClient, deployment_id, timeout: float = 180) -> State:
+def end_run_processes(run_ids: list[str]) -> None:
+    """Kill what is left of these flow runs (when the test failed midway): they do not die with their worker."""
+    for process in [p for run_id in run_ids for p in run_processes(run_id)]:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+def start_run(client: SyncPrefectClient, deployment_id, started: list[str]) -> str:
+    started.append(str(client.create_flow_run_from_deployment(deployment_id).id))
+    return started[-1]
+
+
+def run_to_end(client: SyncPrefectClient, deployment_id, started: list[str], timeout: float = 180) -> State:
     """Run a deployment; its final state."""
-    run_id = str(client.create_flow_run_from_deployment(deployment_id).id)
+    run_id = start_run(client, deployment_id, started)
     wait_for(lambda: state_of(client, run_id).is_final(), timeout, "the flow run finished")
     return state_of(client, run_id)
 
 
-def start_analysis_and_stop_worker(client: SyncPrefectClient, deployment_id, worker, sig: int) -> str:
+def start_analysis_and_stop_worker(client: SyncPrefectClient, deployment_id, started: list[str], worker,
+                                   sig: int) -> str:
     """Run the analysis deployment; once its report notebook's kernel is up, send `sig` to the worker's group."""
-    run_id = str(client.create_flow_run_from_deployment(deployment_id).id)
+    run_id = start_run(client, deployment_id, started)
     wait_for(lambda: any(is_kernel(p) for p in run_processes(run_id)), 180, "the report notebook's kernel started")
     assert state_of(client, run_id).is_running()
     os.killpg(worker.pid, sig)
@@ -110,57 +124,62 @@ def assert_outputs_whole(root: Path) -> None:
 
 
 def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
-    timings = {}
-    with server.start(), temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
-            get_client(sync_client=True) as client:
-        for target in ("variables", "deploy"):
-            done = make(target, env=server.env)
-            assert done.returncode == 0, done.stdout + done.stderr
-        deployments = {name: client.read_deployment_by_name(f"{name}/{name}").id
-                       for name in ("ingestion-dept-demo", "processing-dept-demo", "analysis-dept-demo")}
+    timings, started = {}, []
+    try:
+        with server.start(), temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
+                get_client(sync_client=True) as client:
+            for target in ("variables", "deploy"):
+                done = make(target, env=server.env)
+                assert done.returncode == 0, done.stdout + done.stderr
+            deployments = {name: client.read_deployment_by_name(f"{name}/{name}").id
+                           for name in ("ingestion-dept-demo", "processing-dept-demo", "analysis-dept-demo")}
 
-        # SIGTERM: the worker stops at once and takes the flow run's process down with it (the kernel follows).
-        with background(WORKER, server.env, tmp_path / "worker-1.log") as worker:
-            for name in ("ingestion-dept-demo", "processing-dept-demo"):
-                assert (state := run_to_end(client, deployments[name])).is_completed(), state
-            terminated = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], worker,
-                                                        signal.SIGTERM)
-        timings["SIGTERM: processes gone"] = wait_for(lambda: not run_processes(terminated), 60,
-                                                      "the flow run's process and kernel ended")
-        # Prefect 3.9 records no final state for it: the run shows Running (or Crashed, when the worker's
-        # second SIGTERM, forwarded by make, kills the worker before it stops the flow run).
-        print(f"after SIGTERM: {state_of(client, terminated).name} ({state_of(client, terminated).message})")
-        assert state_of(client, terminated).type.value in ("RUNNING", "CRASHED"), state_of(client, terminated)
-        assert lock_is_free(tmp_path / "data")
+            # SIGTERM: the worker stops at once and takes the flow run's process down with it (the kernel follows).
+            with background(WORKER, server.env, tmp_path / "worker-1.log") as worker:
+                for name in ("ingestion-dept-demo", "processing-dept-demo"):
+                    assert (state := run_to_end(client, deployments[name], started)).is_completed(), state
+                terminated = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], started, worker,
+                                                            signal.SIGTERM)
+            timings["SIGTERM: processes gone"] = wait_for(lambda: not run_processes(terminated), 60,
+                                                          "the flow run's process and kernel ended")
+            # Two outcomes, by a race: when the worker stops the flow run, Prefect 3.9 records no final state and
+            # the run shows Running; when make's forwarded second SIGTERM makes the worker SIGKILL itself first,
+            # the flow run goes on alone and ends Crashed, as after SIGKILL below.
+            print(f"after SIGTERM: {state_of(client, terminated).name} ({state_of(client, terminated).message})")
+            assert state_of(client, terminated).type.value in ("RUNNING", "CRASHED"), state_of(client, terminated)
+            assert lock_is_free(tmp_path / "data")
+            assert_outputs_whole(tmp_path)
+
+            # SIGKILL: the flow run's process outlives its worker, fails on its next log line, reports Crashed.
+            with background(WORKER, server.env, tmp_path / "worker-2.log") as worker:
+                killed = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], started, worker,
+                                                        signal.SIGKILL)
+            clock = time.monotonic()
+            timings["SIGKILL: Crashed"] = wait_for(lambda: state_of(client, killed).is_crashed(), 60, "Crashed")
+            crashed = state_of(client, killed)
+            assert crashed.message == "Execution was aborted by Python system exit call.", crashed.message
+            wait_for(lambda: not run_processes(killed), 60, "the flow run's process and kernel ended")
+            timings["SIGKILL: processes gone"] = time.monotonic() - clock
+            assert lock_is_free(tmp_path / "data")
+            assert_outputs_whole(tmp_path)
+
+            # A new worker, a new run: Completed, the model and predictions reused from the cache.
+            reused = [tmp_path / "models" / "wine_classifier.joblib",
+                      tmp_path / "data" / "processed" / "wine_predictions.parquet"]
+            before = [path.stat().st_mtime_ns for path in reused]
+            with background(WORKER, server.env, tmp_path / "worker-3.log"):
+                clock = time.monotonic()
+                state = run_to_end(client, deployments["analysis-dept-demo"], started)
+                timings["next run"] = time.monotonic() - clock
+            assert state.is_completed(), state
+            messages = [log.message for log in client.read_logs(limit=200, sort=LogSort.TIMESTAMP_DESC)]
+        assert [path.stat().st_mtime_ns for path in reused] == before
+        for task in ("train_model_task", "score_features_task"):
+            assert f"{task}: served from the cache; nothing it depends on changed" in messages
+        # The report runs again, unless the killed run's kernel had finished it before the crash (then it was cached).
+        assert any(message.startswith(("Ran model_evaluation.ipynb", "model_evaluation.ipynb: served from the cache"))
+                   for message in messages)
         assert_outputs_whole(tmp_path)
-
-        # SIGKILL: the flow run's process outlives its worker, fails on its next log line, reports Crashed.
-        with background(WORKER, server.env, tmp_path / "worker-2.log") as worker:
-            killed = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], worker, signal.SIGKILL)
-        started = time.monotonic()
-        timings["SIGKILL: Crashed"] = wait_for(lambda: state_of(client, killed).is_crashed(), 60, "Crashed")
-        crashed = state_of(client, killed)
-        assert crashed.message == "Execution was aborted by Python system exit call.", crashed.message
-        wait_for(lambda: not run_processes(killed), 60, "the flow run's process and kernel ended")
-        timings["SIGKILL: processes gone"] = time.monotonic() - started
-        assert lock_is_free(tmp_path / "data")
-        assert_outputs_whole(tmp_path)
-
-        # A new worker, a new run: Completed, the model and predictions reused from the cache.
-        reused = [tmp_path / "models" / "wine_classifier.joblib",
-                  tmp_path / "data" / "processed" / "wine_predictions.parquet"]
-        before = [path.stat().st_mtime_ns for path in reused]
-        with background(WORKER, server.env, tmp_path / "worker-3.log"):
-            started = time.monotonic()
-            state = run_to_end(client, deployments["analysis-dept-demo"])
-            timings["next run"] = time.monotonic() - started
-        assert state.is_completed(), state
-        messages = [log.message for log in client.read_logs(limit=200, sort=LogSort.TIMESTAMP_DESC)]
-    assert [path.stat().st_mtime_ns for path in reused] == before
-    for task in ("train_model_task", "score_features_task"):
-        assert f"{task}: served from the cache; nothing it depends on changed" in messages
-    # The report runs again, unless the killed run's kernel had finished it before the crash (then it was cached).
-    assert any(message.startswith(("Ran model_evaluation.ipynb", "model_evaluation.ipynb: served from the cache"))
-               for message in messages)
-    assert_outputs_whole(tmp_path)
-    print(", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))
+        print(", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))
+    finally:
+        end_run_processes(started)
