@@ -1,0 +1,192 @@
+"""A worker stopped in the middle of a deployment run: what the user sees, and that the next run succeeds.
+
+The analysis deployment is stopped while its report notebook runs in a kernel, once with SIGTERM
+to the worker's process group (`kill`, a service manager) and once with SIGKILL (a crash, the OOM
+killer). A process worker starts each flow run in a session of its own, and the kernel has one too,
+so neither signal reaches them directly: what happens to them is what Prefect and Jupyter do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import joblib
+import nbformat
+import pandas as pd
+import psutil
+import pytest
+from integration.processes import background, make
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterTextSearch
+from prefect.client.schemas.objects import State
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from flows.common.locks import LOCK_FILE
+
+pytestmark = pytest.mark.integration
+
+WORKER = ["make", "--no-print-directory", "worker"]
+
+
+def run_processes(run_id: str) -> list[psutil.Process]:
+    """Processes started for flow run `run_id`: its engine process and its notebook kernels (they inherit its id)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("PREFECT__FLOW_RUN_ID") == run_id:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def is_kernel(process: psutil.Process) -> bool:
+    try:
+        return "ipykernel_launcher" in process.cmdline()
+    except psutil.Error:
+        return False
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> float:
+    """Seconds until `condition()` is true; fails after `timeout` seconds."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.25)
+    raise AssertionError(f"{what}: not within {timeout} s")
+
+
+def state_of(client: SyncPrefectClient, run_id: str) -> State:
+    return client.read_flow_run(run_id).state
+
+
+def end_run_processes(run_ids: list[str]) -> None:
+    """Kill what is left of these flow runs (when the test failed midway): they do not die with their worker."""
+    for process in [p for run_id in run_ids for p in run_processes(run_id)]:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+def start_run(client: SyncPrefectClient, deployment_id, started: list[str]) -> str:
+    started.append(str(client.create_flow_run_from_deployment(deployment_id).id))
+    return started[-1]
+
+
+def run_to_end(client: SyncPrefectClient, deployment_id, started: list[str], timeout: float = 180) -> State:
+    """Run a deployment; its final state."""
+    run_id = start_run(client, deployment_id, started)
+    wait_for(lambda: state_of(client, run_id).is_final(), timeout, "the flow run finished")
+    return state_of(client, run_id)
+
+
+def start_analysis_and_stop_worker(client: SyncPrefectClient, deployment_id, started: list[str], worker,
+                                   sig: int) -> str:
+    """Run the analysis deployment; once its report notebook's kernel is up, send `sig` to the worker's group."""
+    run_id = start_run(client, deployment_id, started)
+    wait_for(lambda: any(is_kernel(p) for p in run_processes(run_id)), 180, "the report notebook's kernel started")
+    assert state_of(client, run_id).is_running()
+    os.killpg(worker.pid, sig)
+    worker.wait(timeout=60)
+    return run_id
+
+
+def reuse_logged(client: SyncPrefectClient) -> bool:
+    """Training and scoring were served from the cache; the report ran again, or was cached when the killed run's
+    kernel had finished it before the crash."""
+    messages = [log.message for query in ('"from the cache"', '"Ran model_evaluation.ipynb"')
+                for log in client.read_logs(LogFilter(text=LogFilterTextSearch(query=query)), limit=200)]
+    return all(f"{task}: served from the cache; nothing it depends on changed" in messages
+               for task in ("train_model_task", "score_features_task")) and any(
+        message.startswith(("Ran model_evaluation.ipynb", "model_evaluation.ipynb: served from the cache"))
+        for message in messages)
+
+
+def lock_is_free(data_root: Path) -> bool:
+    with open(data_root / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def assert_outputs_whole(root: Path) -> None:
+    """No temporary file is left where outputs live, and every output loads (an interrupted report is whole)."""
+    files = [p for folder in ("data", "models", "reports") for p in (root / folder).rglob("*") if p.is_file()]
+    assert not [p for p in files if p.name.endswith(".tmp")], "a half-written file was left"
+    for path in files:
+        if path.suffix == ".parquet":
+            pd.read_parquet(path)
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix == ".joblib":
+            joblib.load(path)
+        elif path.suffix == ".ipynb":
+            nbformat.read(path, as_version=4)
+
+
+def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
+    timings, started = {}, []
+    try:
+        with server.start(), temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
+                get_client(sync_client=True) as client:
+            for target in ("variables", "deploy"):
+                done = make(target, env=server.env)
+                assert done.returncode == 0, done.stdout + done.stderr
+            deployments = {name: client.read_deployment_by_name(f"{name}/{name}").id
+                           for name in ("ingestion-dept-demo", "processing-dept-demo", "analysis-dept-demo")}
+
+            # SIGTERM: the worker stops at once and takes the flow run's process down with it (the kernel follows).
+            with background(WORKER, server.env, tmp_path / "worker-1.log") as worker:
+                for name in ("ingestion-dept-demo", "processing-dept-demo"):
+                    assert (state := run_to_end(client, deployments[name], started)).is_completed(), state
+                terminated = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], started, worker,
+                                                            signal.SIGTERM)
+            timings["SIGTERM: processes gone"] = wait_for(lambda: not run_processes(terminated), 60,
+                                                          "the flow run's process and kernel ended")
+            # Two outcomes, by a race: when the worker stops the flow run, Prefect 3.9 records no final state and
+            # the run shows Running; when make's forwarded second SIGTERM makes the worker SIGKILL itself first,
+            # the flow run goes on alone and ends Crashed, as after SIGKILL below.
+            print(f"after SIGTERM: {state_of(client, terminated).name} ({state_of(client, terminated).message})")
+            assert state_of(client, terminated).type.value in ("RUNNING", "CRASHED"), state_of(client, terminated)
+            assert lock_is_free(tmp_path / "data")
+            assert_outputs_whole(tmp_path)
+
+            # SIGKILL: the flow run's process outlives its worker, fails on its next log line, reports Crashed.
+            with background(WORKER, server.env, tmp_path / "worker-2.log") as worker:
+                killed = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], started, worker,
+                                                        signal.SIGKILL)
+            clock = time.monotonic()
+            timings["SIGKILL: Crashed"] = wait_for(lambda: state_of(client, killed).is_crashed(), 60, "Crashed")
+            crashed = state_of(client, killed)
+            assert crashed.message == "Execution was aborted by Python system exit call.", crashed.message
+            wait_for(lambda: not run_processes(killed), 60, "the flow run's process and kernel ended")
+            timings["SIGKILL: processes gone"] = time.monotonic() - clock
+            assert lock_is_free(tmp_path / "data")
+            assert_outputs_whole(tmp_path)
+
+            # A new worker, a new run: Completed, the model and predictions reused from the cache.
+            reused = [tmp_path / "models" / "wine_classifier.joblib",
+                      tmp_path / "data" / "processed" / "wine_predictions.parquet"]
+            before = [path.stat().st_mtime_ns for path in reused]
+            with background(WORKER, server.env, tmp_path / "worker-3.log"):
+                clock = time.monotonic()
+                state = run_to_end(client, deployments["analysis-dept-demo"], started)
+                timings["next run"] = time.monotonic() - clock
+            assert state.is_completed(), state
+            # Logs reach the API in batches, after the state: wait for the run's last ones.
+            wait_for(lambda: reuse_logged(client), 30, "the next run's log says what it reused")
+        assert [path.stat().st_mtime_ns for path in reused] == before
+        assert_outputs_whole(tmp_path)
+        print(", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))
+    finally:
+        end_run_processes(started)
