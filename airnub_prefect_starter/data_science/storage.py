@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +27,8 @@ def atomic_path(
     "Yield a temporary path that replaces `target` in one rename when the block succeeds."
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
+    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
+    temporary.open("xb").close()  # created exclusively, with the usual permissions (umask), unlike mkstemp's 0600
     try:
         yield Path(temporary)
         os.replace(temporary, target)
