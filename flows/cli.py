@@ -13,6 +13,7 @@ from airnub_prefect_starter.core.data_validation import DataValidationError
 from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
 from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
 from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.data_science.feature_engineering import TooFewRowsError
 from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
 from flows.common.config import ConfigError
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
@@ -27,7 +28,8 @@ class RunFailedError(RuntimeError):
     """A run that started and stopped on bad data, a missing earlier output or a file it cannot write."""
 
 
-RUN_FAILURES = (DataValidationError, ModelLoadError, OSError)  # what a stage raises on bad data or files, by design
+# what a stage raises on bad data or files, by design
+RUN_FAILURES = (DataValidationError, TooFewRowsError, ModelLoadError, OSError)
 
 
 def _describe(error: Exception) -> str:

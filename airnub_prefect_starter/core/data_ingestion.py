@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data_validation import read_valid_csv
+from .data_validation import DataValidationError, read_valid_csv
 from ..data_science.dataset_processing import load_bundled_wine
 from ..data_science.storage import file_sha256, write_atomic, write_csv, write_json
 
@@ -42,7 +42,8 @@ def read_manifest(manifest_file: Path) -> dict:
     try:
         return json.loads(manifest_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{manifest_file}: not a valid ingestion manifest ({error})") from error
+        raise DataValidationError(f"{manifest_file}: not a valid ingestion manifest ({error}); "
+                                  "restore it, or remove it to ingest the inbox again") from error
 
 # %% ../../nbs/core/10_data_ingestion.ipynb #c009
 def ingest_inbox(

@@ -15,7 +15,7 @@ from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
 from .storage import write_parquet
 
 # %% auto #0
-__all__ = ['DERIVED_COLUMNS', 'FEATURE_COLUMNS', 'add_features', 'build_feature_table', 'main']
+__all__ = ['DERIVED_COLUMNS', 'FEATURE_COLUMNS', 'add_features', 'TooFewRowsError', 'build_feature_table', 'main']
 
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c005
 DERIVED_COLUMNS = ("flavanoid_share", "colour_to_hue", "log_proline")
@@ -34,6 +34,9 @@ def add_features(
     )
 
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c010
+class TooFewRowsError(ValueError):
+    "A table with fewer rows than a stage accepts (a truncated delivery, most likely)."
+
 def build_feature_table(
     interim_file: Path,  # clean interim parquet table
     processed_file: Path,  # feature table to write
@@ -42,7 +45,7 @@ def build_feature_table(
     "Read `interim_file`, add the features, write `processed_file`; return its shape."
     clean = pd.read_parquet(interim_file)
     if len(clean) < min_rows:
-        raise ValueError(f"{interim_file}: {len(clean)} clean rows, fewer than min_rows = {min_rows}; "
+        raise TooFewRowsError(f"{interim_file}: {len(clean)} clean rows, fewer than min_rows = {min_rows}; "
                          "is a delivery truncated?")
     features = add_features(clean)
     write_parquet(features, processed_file)
