@@ -1,4 +1,4 @@
-"""The papermill task: injected values reach the report notebook; a failing cell fails the task clearly."""
+"""The papermill task: injected values reach the report notebook, and nbdev-clean keeps the parameters tag."""
 
 from __future__ import annotations
 
