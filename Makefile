@@ -3,11 +3,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# A value of settings.ini (the home of the project's runtime settings), e.g. $(call setting,kernel_name).
+setting = $(shell sed -n 's/^$(1) *= *//p' settings.ini)
 VENV := .venv
 BIN := $(VENV)/bin
 # The kernel name has one home: settings.ini.
-KERNEL := $(shell sed -n 's/^kernel_name *= *//p' settings.ini)
-INSTALLED := $(VENV)/.installed
+KERNEL := $(call setting,kernel_name)
+# The install is stamped by the content of pyproject.toml, not its mtime: nbdev-export rewrites the
+# file with the same bytes on every run, and a stamp by date would reinstall (and need the network) each time.
+INSTALLED := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
 # Prefect's embedded API: no telemetry on a closed network, patience on a busy machine.
@@ -17,12 +21,13 @@ export PREFECT_LOGGING_EXTRA_LOGGERS ?= papermill
 
 # The team path: a Prefect server (make serve), Variables, deployments, a process worker.
 # The work pool's name has one home: `work_pool` in settings.ini (AIRNUB_WORK_POOL overrides it).
-export AIRNUB_WORK_POOL ?= $(shell sed -n 's/^work_pool *= *//p' settings.ini)
+export AIRNUB_WORK_POOL ?= $(call setting,work_pool)
 export AIRNUB_PROJECT_ROOT ?= $(CURDIR)
-SERVER_HOST ?= 127.0.0.1
-SERVER_PORT ?= 4200
-# The server's database and settings: project-local, so Variables, deployments and runs survive a restart.
-SERVER_HOME ?= $(CURDIR)/.prefect
+# Where the project's server listens and keeps its database: [server] in settings.ini (one home for both
+# `make serve` and `airnub server start`), project-local so Variables, deployments and runs survive a restart.
+SERVER_HOST ?= $(call setting,server_host)
+SERVER_PORT ?= $(call setting,server_port)
+SERVER_HOME ?= $(CURDIR)/$(call setting,server_home)
 # Clients talk to PREFECT_API_URL when it is set (a team server), else to `make serve` on this machine.
 API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/api}
 
@@ -32,10 +37,11 @@ API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed*
 	touch $@
 
 $(KERNEL_SPEC): $(INSTALLED) settings.ini
@@ -46,7 +52,7 @@ setup: $(INSTALLED) $(KERNEL_SPEC) export ## create .venv, install the package e
 export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_starter package
 	$(BIN)/nbdev-export
 
-run: setup ## run the demo pipeline end to end on Prefect's embedded API
+run: setup ## run the demo pipeline end to end on the project's Prefect server (started on first use)
 	$(BIN)/airnub run demo
 
 test: setup lint test-notebooks test-nbval test-pytest ## the whole suite: lint, notebook tests, nbval, pytest

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
-import yaml
-
-from airnub_prefect_starter.core.data_validation import DataValidationError
-from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
-from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
-from airnub_prefect_starter.data_science.config_ds import load_settings
-from airnub_prefect_starter.data_science.feature_engineering import TooFewRowsError
-from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
-from flows.common.config import ConfigError
+from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters, read_contract
+from airnub_prefect_starter.core.notebook_runs import (
+    NotebookExecutionError,
+    NotebookPathError,
+    NotebookRun,
+    cached_run,
+    confine,
+    input_files,
+    run_key,
+)
+from airnub_prefect_starter.core.run_cache import RunCache
+from airnub_prefect_starter.data_science.config_ds import Settings, load_settings
+from flows.common import server
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
 from flows.scaffolding.cli import add_new_command
+
+# Nothing above imports Prefect, papermill or pandas: help, refusals, `params`, dry runs and cache
+# hits answer before any of them loads. Commands that run flows import them in their handlers.
 
 
 class UsageError(ValueError):
@@ -28,10 +37,6 @@ class RunFailedError(RuntimeError):
     """A run that started and stopped on bad data, a missing earlier output or a file it cannot write."""
 
 
-# what a stage raises on bad data or files, by design
-RUN_FAILURES = (DataValidationError, TooFewRowsError, ModelLoadError, OSError)
-
-
 def _describe(error: Exception) -> str:
     """The message of `error`; for an operating-system error, the path and the reason."""
     if isinstance(error, OSError) and error.filename:
@@ -40,6 +45,8 @@ def _describe(error: Exception) -> str:
 
 
 def _read_yaml_mapping(path: Path, what: str) -> dict:
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -51,49 +58,168 @@ def _read_yaml_mapping(path: Path, what: str) -> dict:
     return data
 
 
+def _flow_run_line(state) -> str:
+    """Where the UI shows this flow run, when the server has a UI this machine can reach."""
+    from prefect.settings import get_current_settings
+
+    ui_url = get_current_settings().ui_url
+    run_id = state.state_details.flow_run_id
+    return f" (flow run: {ui_url.rstrip('/')}/runs/flow-run/{run_id})" if ui_url and run_id else ""
+
+
+# --- airnub run -----------------------------------------------------------------------------------
+
+
+def _written_since(folders: list[Path], since: float) -> list[Path]:
+    """Files under `folders` written at or after `since` (wall-clock seconds), hidden files and folders aside."""
+    found = []
+    for folder in folders:
+        for path in folder.rglob("*") if folder.is_dir() else []:
+            hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+            if not hidden and path.is_file() and path.stat().st_mtime >= since:
+                found.append(path)
+    return sorted(set(found))
+
+
+def _reports_in(result) -> list[Path]:
+    """The HTML reports a flow's result names (nested mappings and lists included)."""
+    if isinstance(result, dict):
+        return [path for value in result.values() for path in _reports_in(value)]
+    if isinstance(result, list):
+        return [path for value in result for path in _reports_in(value)]
+    return [Path(result)] if isinstance(result, str) and result.endswith(".html") else []
+
+
 def _run(args: argparse.Namespace) -> int:
-    flow = stage_flow(args.department, args.stage)
+    from airnub_prefect_starter.core.data_validation import DataValidationError
+    from airnub_prefect_starter.data_science.feature_engineering import TooFewRowsError
+    from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
+    from flows.common.config import ConfigError
+
+    flow, started, wall = stage_flow(args.department, args.stage), time.monotonic(), time.time() - 1
+    state = flow(return_state=True)
     try:
-        result = flow()
-    except RUN_FAILURES as error:  # the flow's log above holds the traceback
-        raise RunFailedError(_describe(error)) from error
-    print(json.dumps(result, indent=2, default=str))
+        result = state.result()
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    except (DataValidationError, TooFewRowsError, ModelLoadError, OSError) as error:  # bad data or files, by design
+        raise RunFailedError(_describe(error)) from error  # the flow's log above holds the traceback
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    paths = load_settings().paths
+    files = _written_since([paths.data_root, paths.models, paths.reports], wall)
+    shown = [str(p.relative_to(paths.root)) if p.is_relative_to(paths.root) else str(p) for p in files]
+    print(f"{flow.name}: {state.name.lower()} in {time.monotonic() - started:.1f} s{_flow_run_line(state)}")
+    print(f"written: {', '.join(shown[:8])}{f' and {len(shown) - 8} more' if len(shown) > 8 else ''}" if shown
+          else "written: nothing (every step was served from the cache: its inputs and code are unchanged)")
+    for report in sorted({*(p for p in files if p.suffix == ".html"), *_reports_in(result)}):
+        print(f"report: {report}")
+    print("the whole result: add --json")
     return 0
+
+
+# --- airnub notebook / params / sweep --------------------------------------------------------------
+
+
+def _notebook_path(path: str, settings: Settings) -> Path:
+    notebook = Path(path).resolve()
+    if not notebook.is_file():
+        raise UsageError(f"{path}: notebook not found")
+    return confine(notebook, settings.paths.notebooks)
+
+
+def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = "") -> None:
+    if as_json:
+        print(json.dumps({**run.__dict__, "seconds": round(seconds, 3)}, indent=2, default=str))
+        return
+    if run.from_cache:
+        print(f"{run.notebook.name}: served from the cache in {seconds:.1f} s: code, parameters and inputs unchanged "
+              "since that run (--no-cache to run it again)")
+    else:
+        print(f"{run.notebook.name}: completed in {seconds:.1f} s{flow_run}")
+    print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
+
+
+def _prepare_notebook(args: argparse.Namespace) -> int | None:
+    """Check everything a notebook run needs; answer a cache hit or a dry run here, before anything starts."""
+    settings, started = load_settings(), time.monotonic()
+    notebook = _notebook_path(args.path, settings)
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    parameters = _read_yaml_mapping(Path(args.file), "parameters file") if args.file else {}
+    parameters |= check_parameters(notebook, dict(args.parameter), from_text=True)
+    args.notebook, args.parameters = notebook, check_parameters(notebook, parameters)
+    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
+    key, _ = run_key(notebook, args.parameters, input_files({**defaults, **args.parameters}, [], settings.paths.root),
+                     settings.kernel_name)
+    hit = None if args.no_cache else cached_run(RunCache(settings.paths.cache), key)
+    if hit:
+        _print_run(hit, args.json, time.monotonic() - started)
+        return 0
+    if args.dry_run:
+        print(f"would run {notebook} in kernel {settings.kernel_name} with parameters "
+              f"{json.dumps(args.parameters, default=str)} (not in the cache)")
+        return 0
+    return None
 
 
 def _notebook(args: argparse.Namespace) -> int:
     from flows.common.notebook_flow import notebook_flow
 
-    notebook = Path(args.path).resolve()
+    started = time.monotonic()
+    state = notebook_flow(str(args.notebook), args.parameters, use_cache=not args.no_cache, cell_timeout=args.timeout,
+                          return_state=True)
+    _print_run(state.result(), args.json, time.monotonic() - started, _flow_run_line(state))
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    notebook = Path(args.path)
     if not notebook.is_file():
         raise UsageError(f"{args.path}: notebook not found")
-    parameters = _read_yaml_mapping(Path(args.file), "parameters file") if args.file else {}
-    parameters |= check_parameters(notebook, dict(args.parameter), from_text=True)
-    run = notebook_flow(str(notebook), check_parameters(notebook, parameters), use_cache=not args.no_cache,
-                        cell_timeout=args.timeout)
-    if run.from_cache:
-        print("served from the cache: code, parameters and inputs unchanged since that run (--no-cache to rerun)")
-    print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
+    contract = read_contract(notebook)
+    if contract is None:
+        print(f"{notebook.name}: no cell tagged 'parameters'; it takes no parameters")
+        return 0
+    print(f"Parameters of {notebook.name} (set with -p NAME VALUE, or -f FILE.yaml):")
+    width = max((len(name) for name in contract), default=0)
+    for name, declared in contract.items():
+        line = f"  {name:<{width}}  {declared.type:<5}  default {declared.default!r}"
+        print(f"{line}  {declared.help}" if declared.help else line)
     return 0
+
+
+def _prepare_sweep(args: argparse.Namespace) -> int | None:
+    settings = load_settings()
+    args.notebook = _notebook_path(args.path, settings)
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    args.grid_values = _read_yaml_mapping(Path(args.grid), "grid")
+    return None
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from flows.common.sweep_flow import run_sweep
 
-    grid = _read_yaml_mapping(Path(args.grid), "grid")
-    runs = run_sweep(str(Path(args.path).resolve()), grid, use_cache=not args.no_cache, cell_timeout=args.timeout)
+    runs = run_sweep(str(args.notebook), args.grid_values, use_cache=not args.no_cache, cell_timeout=args.timeout)
     for run in runs:
         print(f"{json.dumps(run.parameters)} -> {json.dumps(run.values)}{' (cache)' if run.from_cache else ''}")
     return 0
 
 
+# --- airnub variables / blocks / server ------------------------------------------------------------
+
+
 def _variables_sync(args: argparse.Namespace) -> int:
-    from airnub_prefect_starter.data_science.config_ds import load_settings
-    from flows.common.config import CONFIG_ROOT
+    from flows.common.config import CONFIG_ROOT, ConfigError
     from flows.common.variables_sync import describe, sync_variables
 
     root = load_settings().paths.root
-    print(describe(sync_variables(root / CONFIG_ROOT, dry_run=args.dry_run), root, args.dry_run))
+    try:
+        print(describe(sync_variables(root / CONFIG_ROOT, dry_run=args.dry_run), root, args.dry_run))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
     return 0
 
 
@@ -105,37 +231,70 @@ def _blocks_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server(args: argparse.Namespace) -> int:
+    config = server.server_config()
+    if args.action == "start":
+        server.start(config)
+    elif args.action == "stop":
+        server.stop(config)
+    else:
+        print(f"airnub: the project's Prefect server is {server.status(config)}")
+    return 0
+
+
+# --- the parser ------------------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="airnub", description=__doc__)
+    parser = argparse.ArgumentParser(prog="airnub", description=__doc__, epilog=(
+        "Commands that run flows use the Prefect server at PREFECT_API_URL, else the project's own server "
+        "(started on first use; `airnub server stop` stops it)."))
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a department's pipeline, or one of its stages")
     run.add_argument("department", help=f"department id ({', '.join(DEPARTMENTS)})")
     run.add_argument("--stage", help=f"run only this stage ({', '.join(STAGES)})")
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_run, prepare=_check_names, prefect=True)
     notebook = commands.add_parser("notebook", help="run a parameterised notebook in the project kernel")
     notebook.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
     notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                           help="a parameter, converted by its declared type; repeat for several")
     notebook.add_argument("-f", "--file", help="a YAML file of parameters (-p values override it)")
+    notebook.add_argument("--dry-run", action="store_true", help="check the notebook and parameters; run nothing")
+    notebook.set_defaults(handler=_notebook, prepare=_prepare_notebook, prefect=True)
+    params = commands.add_parser("params", help="list a notebook's parameters: type, default and help")
+    params.add_argument("path", help="the notebook")
+    params.set_defaults(handler=_params)
     sweep = commands.add_parser("sweep", help="run a notebook over a grid of parameters, in parallel")
     sweep.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
     sweep.add_argument("--grid", required=True, help="a YAML mapping of parameter -> list of values")
+    sweep.set_defaults(handler=_sweep, prepare=_prepare_sweep, prefect=True)
     for command in (notebook, sweep):
         command.add_argument("--timeout", type=int, help="per-cell timeout in seconds (default from settings.ini)")
         command.add_argument("--no-cache", action="store_true", help="run even if an identical run is cached")
-    notebook.set_defaults(handler=_notebook)
-    sweep.set_defaults(handler=_sweep)
+    for command in (run, notebook):
+        command.add_argument("--json", action="store_true", help="print the whole result as JSON")
     add_new_command(commands)  # the same code as scripts/generators/add_*.py
     variables = commands.add_parser("variables", help="Prefect Variables from configs/variables/")
     variables_sync = variables.add_subparsers(dest="action", required=True).add_parser(
         "sync", help="validate every YAML file, then create or update its Variable")
     variables_sync.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
-    variables_sync.set_defaults(handler=_variables_sync)
+    variables_sync.set_defaults(handler=_variables_sync, prefect=True)
     blocks = commands.add_parser("blocks", help="Prefect Secret blocks from environment variables")
     blocks.add_subparsers(dest="action", required=True).add_parser(
         "setup", help="save a Secret block for each variable of flows/common/secrets.py that is set"
-    ).set_defaults(handler=_blocks_setup)
+    ).set_defaults(handler=_blocks_setup, prefect=True)
+    serve = commands.add_parser("server", help="the project's Prefect server: start, stop or status")
+    serve.add_argument("action", choices=("start", "stop", "status"))
+    serve.set_defaults(handler=_server)
     return parser
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """Refuse an unknown department or stage before anything is imported (the handler imports the flow)."""
+    if args.department not in DEPARTMENTS:
+        raise UnknownNameError(f"unknown department {args.department!r}; this project has: {', '.join(DEPARTMENTS)}")
+    if args.stage is not None and args.stage not in STAGES:
+        raise UnknownNameError(f"unknown stage {args.stage!r}; stages are: {', '.join(STAGES)}")
 
 
 def _check_settings() -> None:
@@ -146,18 +305,38 @@ def _check_settings() -> None:
         raise UsageError(error.args[0]) from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def execute(argv: list[str], forward: bool = False) -> int:
+    """Run `airnub argv` here; with `forward`, a command that runs flows goes to the warm runner when one serves."""
     args = build_parser().parse_args(argv)
     try:
-        if args.command != "new":  # scaffolding takes --root and reads no settings
+        if args.command not in ("new", "server", "params"):  # scaffolding takes --root; these read no settings
             _check_settings()
+        if getattr(args, "prepare", None) and (answered := args.prepare(args)) is not None:
+            return answered
+        if forward and getattr(args, "prefect", False):
+            target = server.resolve(server.server_config())
+            if target.socket is not None:
+                from flows.common.runner import forward as run_in_runner
+
+                return run_in_runner(target.socket, argv)
+            if target.api_url:
+                os.environ["PREFECT_API_URL"] = target.api_url
         return args.handler(args)
-    except (UnknownNameError, UsageError, ConfigError, NotebookParameterError, NotebookPathError) as error:
+    except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError, server.ServerError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 2
     except (NotebookExecutionError, RunFailedError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("airnub: interrupted; outputs of earlier runs are as they were", file=sys.stderr)
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: Prefect's settings for this project, then the command (through the runner)."""
+    os.environ.update(server.client_environment())
+    return execute(sys.argv[1:] if argv is None else argv, forward=True)
 
 
 if __name__ == "__main__":

@@ -174,7 +174,7 @@ def test_a_non_numeric_setting_exits_2_naming_the_key(subprocess_env, edited_pro
 
 @pytest.mark.parametrize(("name", "content", "expected"), [
     ("missing.ipynb", None, "notebook not found"),
-    ("notes.ipynb", "# notes, not a notebook\n", "not a Jupyter notebook (Notebook does not appear to be JSON"),
+    ("notes.ipynb", "# notes, not a notebook\n", "not a Jupyter notebook (not JSON: Expecting value"),
     ("table.ipynb", '{"rows": [1, 2]}', "not a Jupyter notebook ("),
 ])
 def test_a_missing_or_invalid_notebook_exits_2_naming_it(subprocess_env, tmp_path, name, content, expected):

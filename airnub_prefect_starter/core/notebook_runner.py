@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
@@ -28,30 +28,22 @@ from traitlets import default
 
 from .notebook_parameters import check_parameters, read_contract
 from .notebook_values import recorded_values
-from airnub_prefect_starter.core.run_cache import (
-    RunCache,
-    fingerprint,
-    hash_value,
-    notebook_code_fingerprint,
-    package_code_fingerprint,
+from airnub_prefect_starter.core.notebook_runs import (
+    PATH_FIELDS,
+    NotebookExecutionError,
+    NotebookPathError,
+    NotebookRun,
+    cached_run,
+    confine,
+    input_files,
+    run_key,
 )
+from .run_cache import RunCache
 from ..data_science.modeling.train import library_versions
 from ..data_science.storage import write_atomic, write_json
 
 # %% auto #0
-__all__ = ['NotebookPathError', 'confine', 'new_run_dir', 'render_html', 'IPCKernelManager', 'in_own_thread', 'NotebookRun',
-           'NotebookExecutionError', 'run_key', 'run_notebook']
-
-# %% ../../nbs/core/45_notebook_runner.ipynb #c005
-class NotebookPathError(ValueError):
-    "A notebook path outside the folder notebooks may be run from."
-
-def confine(path: Path, root: Path) -> Path:
-    "`path` resolved, or `NotebookPathError` when it lies outside `root`."
-    resolved, root = Path(path).resolve(), Path(root).resolve()
-    if not resolved.is_relative_to(root):
-        raise NotebookPathError(f"{path}: only notebooks inside {root} can be run")
-    return resolved
+__all__ = ['new_run_dir', 'render_html', 'IPCKernelManager', 'in_own_thread', 'run_notebook']
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c008
 def new_run_dir(
@@ -101,37 +93,6 @@ def in_own_thread(function: Callable[..., Any], **kwargs: Any) -> Any:
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
-
-# %% ../../nbs/core/45_notebook_runner.ipynb #c016
-@dataclass
-class NotebookRun:
-    "Where a notebook run wrote its outputs, what it recorded, and how long it took."
-    notebook: Path  # the source notebook
-    run_dir: Path  # the run's own folder under the reports root
-    output_notebook: Path  # the executed notebook
-    html: Path  # its HTML rendering
-    manifest: Path  # run.json
-    parameters: dict = field(default_factory=dict)  # the values injected by papermill
-    values: dict = field(default_factory=dict)  # values the notebook recorded with `record`
-    duration_seconds: float = 0.0  # wall time of execution and rendering
-    from_cache: bool = False  # True when an earlier identical run's results were returned
-
-_PATH_FIELDS = ("notebook", "run_dir", "output_notebook", "html", "manifest")
-
-class NotebookExecutionError(RuntimeError):
-    "A notebook cell failed or timed out; the partial report is kept."
-
-def _input_files(parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
-    "`inputs`, and every file a parameter (given or default) names."
-    named = [cwd / v for v in parameters.values() if isinstance(v, str) and v and (cwd / v).is_file()]
-    return sorted({Path(p).resolve() for p in [*inputs, *named]})
-
-def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_name: str) -> tuple[str, dict]:
-    "The cache key of a run, and the fingerprints it is made of."
-    parts = {"notebook": str(Path(notebook).resolve()), "code": notebook_code_fingerprint(notebook),
-             "parameters": parameters, "kernel": kernel_name, "package": package_code_fingerprint(),
-             "inputs": {str(p): fingerprint(p) for p in input_files}}
-    return hash_value(parts), parts
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c018
 def _failed_cell(output: Path, error: Exception) -> str:
@@ -196,10 +157,9 @@ def run_notebook(
     parameters = check_parameters(notebook, parameters or {}, from_text)
     cwd = Path(cwd or notebook.parent)
     defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
-    key, parts = run_key(notebook, parameters, _input_files({**defaults, **parameters}, inputs or [], cwd), kernel_name)
-    if cache and use_cache and (hit := cache.lookup("notebooks", key)):
-        paths = {name: Path(hit["result"][name]) for name in _PATH_FIELDS}
-        return NotebookRun(**{**hit["result"], **paths, "from_cache": True})
+    key, parts = run_key(notebook, parameters, input_files({**defaults, **parameters}, inputs or [], cwd), kernel_name)
+    if cache and use_cache and (hit := cached_run(cache, key)):
+        return hit
     run_dir = new_run_dir(reports_root, notebook)
     output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd)
     run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
@@ -210,6 +170,6 @@ def run_notebook(
     if error:
         raise NotebookExecutionError(error)
     if cache:
-        record = {name: str(value) if name in _PATH_FIELDS else value for name, value in asdict(run).items()}
+        record = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(run).items()}
         cache.store("notebooks", key, record, outputs=[output, html])
     return run

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # only for the hints: hashing and JSON writing do not import pandas
+    import pandas as pd
 
 # %% auto #0
 __all__ = ['atomic_path', 'write_atomic', 'write_json', 'write_parquet', 'write_csv', 'file_sha256']

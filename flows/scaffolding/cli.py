@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from airnub_prefect_starter.data_science.config_ds import find_project_root
-from flows.scaffolding.generators import plan_category, plan_department, plan_task
 from flows.scaffolding.names import STAGES, ScaffoldError
 from flows.scaffolding.plan import Plan
 
@@ -49,6 +48,8 @@ def _ask(args: argparse.Namespace, field: str, interactive: bool) -> str:
 
 
 def _plan(kind: str, args: argparse.Namespace, root: Path, interactive: bool) -> Plan:
+    from flows.scaffolding.generators import plan_category, plan_department, plan_task  # nbformat: only when used
+
     required = ["name"] if kind == "department" else ["name", "department", "stage"]
     prompting = interactive and any(getattr(args, field) is None for field in required)
     name = _ask(args, "name", interactive)
