@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import output_overrides
+from helpers import airnub, free_port, output_overrides
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
 
@@ -22,12 +22,28 @@ def project(tmp_path, monkeypatch):
     return load_settings().paths
 
 
+@pytest.fixture(scope="session")
+def airnub_server(tmp_path_factory):
+    """The environment of `airnub` commands that share one project server, as a user's commands do.
+
+    `airnub server start` with a temporary home on a free port, once per test session (per xdist
+    worker), and `airnub server stop` at the end: the commands of the tests meet the warm runner
+    and the server the way a user's second and later commands do.
+    """
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
+    env.update(AIRNUB_SERVER_HOME=str(tmp_path_factory.mktemp("airnub-server")), AIRNUB_SERVER_PORT=str(free_port()),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    started = airnub("server", "start", env=env)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield env
+    stopped = airnub("server", "stop", env=env)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+
+
 @pytest.fixture
-def subprocess_env(tmp_path):
-    """Environment for a command run in a subprocess: its own Prefect home and output tree."""
-    return {**os.environ, **output_overrides(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect-home"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+def subprocess_env(tmp_path, airnub_server):
+    """Environment for a command run in a subprocess: the session's project server, its own output tree."""
+    return {**airnub_server, **output_overrides(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect-home")}
 
 
 @pytest.fixture

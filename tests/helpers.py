@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,13 @@ AIRNUB = Path(sys.executable).parent / "airnub"
 def airnub(*args: str, env: dict) -> subprocess.CompletedProcess:
     """Run the `airnub` console script from the project folder, as a user does."""
     return subprocess.run([AIRNUB, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def output_overrides(tmp: Path) -> dict[str, str]:

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import signal
 import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import nbformat
 import papermill
@@ -43,7 +46,7 @@ from ..data_science.modeling.train import library_versions
 from ..data_science.storage import write_atomic, write_json
 
 # %% auto #0
-__all__ = ['new_run_dir', 'render_html', 'IPCKernelManager', 'in_own_thread', 'run_notebook']
+__all__ = ['new_run_dir', 'render_html', 'kernel_dir', 'IPCKernelManager', 'stop_kernels_now', 'in_own_thread', 'run_notebook']
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c008
 def new_run_dir(
@@ -62,16 +65,54 @@ def render_html(notebook_file: Path, html_file: Path) -> Path:
     return write_atomic(html_file, lambda partial: partial.write_text(body, encoding="utf-8"))
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c011
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+def kernel_dir() -> Path:
+    "This process's folder for kernel sockets and connection files; those of ended processes are removed."
+    root = Path(tempfile.gettempdir())
+    for stale in root.glob("airnub-kernels-*"):
+        owner = stale.name.rsplit("-", 1)[-1]
+        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    mine = root / f"airnub-kernels-{os.getpid()}"
+    mine.mkdir(mode=0o700, exist_ok=True)
+    return mine
+
 class IPCKernelManager(AsyncKernelManager):
-    "A kernel manager whose kernels talk over Unix sockets with unique names, not TCP ports."
+    "A kernel manager whose kernels talk over Unix sockets in this process's kernel folder, not TCP ports."
+    started: ClassVar[weakref.WeakSet] = weakref.WeakSet()  # the managers of this process's live runs
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        IPCKernelManager.started.add(self)
 
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
 
+    @default("connection_file")
+    def _default_connection_file(self) -> str:
+        return str(kernel_dir() / f"kernel-{uuid.uuid4().hex[:12]}.json")
+
     @default("ip")
     def _default_ip(self) -> str:
-        return os.path.join(tempfile.gettempdir(), f"airnub-kernel-{uuid.uuid4().hex[:12]}")
+        return str(kernel_dir() / uuid.uuid4().hex[:12])
+
+def stop_kernels_now() -> None:
+    "Kill the kernels of this process's runs and remove their files (on Ctrl-C: a running cell cannot be stopped)."
+    for manager in list(IPCKernelManager.started):
+        if pid := getattr(manager.provisioner, "pid", None):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        manager.cleanup_connection_file()
+        manager.cleanup_ipc_files()
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c013
 def in_own_thread(function: Callable[..., Any], **kwargs: Any) -> Any:
@@ -131,6 +172,9 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
         error = ""
     except Exception as failure:
         error = _failure(notebook, failure, partial, html, cell_timeout)
+    except BaseException:  # Ctrl-C, or a stop: the kernel goes too, and no partial report is published
+        stop_kernels_now()
+        raise
     if partial.exists():
         os.replace(partial, output)
     if output.exists():

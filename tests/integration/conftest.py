@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import output_overrides
-from integration.processes import background, free_port, wait_healthy
+from helpers import free_port, output_overrides
+from integration.processes import background, wait_healthy
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from integration.processes import free_port
+from helpers import free_port
 
 
 def postgres_bin() -> Path | None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from distributed import Client, get_task_stream
-from integration.processes import background, free_port
+from helpers import free_port
+from integration.processes import background
 
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
 

@@ -1,0 +1,157 @@
+"""The project's Prefect server and warm runner: started on first use, said so, reused, stopped, nothing left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, free_port, output_overrides, write_notebook
+
+LIGHT = """
+import sys
+from flows.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit_:
+    code = exit_.code
+heavy = sorted(name for name in ("prefect", "papermill", "pandas", "nbformat", "sklearn") if name in sys.modules)
+print("HEAVY", ",".join(heavy), "EXIT", code)
+"""
+
+
+def light(*args: str, env: dict) -> tuple[str, int, str]:
+    """Run `airnub args` in a process that reports which heavy libraries it imported: (imported, exit code, stderr)."""
+    done = subprocess.run([sys.executable, "-c", LIGHT, *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    heavy, code = done.stdout.split("HEAVY ")[-1].split(" EXIT ")
+    return heavy.strip(), int(code.strip() if code.strip() != "None" else 0), done.stderr
+
+
+@pytest.fixture
+def stopped_server(tmp_path):
+    """The environment of a project whose server is not running (a home and port of its own); stopped after."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
+    env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(tmp_path / "server"),
+               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_NOTEBOOKS_DIR=str(tmp_path / "nbs"),
+               PREFECT_HOME=str(tmp_path / "prefect-home"), PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
+    yield env
+    airnub("server", "stop", env=env)
+
+
+def test_commands_that_run_nothing_import_no_prefect_and_start_no_server(stopped_server, tmp_path):
+    notebook = write_notebook(tmp_path / "nbs" / "small.ipynb", "label = 'x'  # what to call it\nn: int = 3",
+                              f"{RECORD}\nrecord('n', n)")
+    outside = write_notebook(tmp_path / "elsewhere" / "other.ipynb", "n = 1")
+    for args, exit_code, said in [
+        (["--help"], 0, ""),
+        (["notebook", "--help"], 0, ""),
+        (["params", str(notebook)], 0, ""),
+        (["notebook", str(notebook), "-p", "n", "three"], 2, "parameter 'n' must be int, got 'three'"),
+        (["notebook", str(notebook), "-p", "m", "1"], 2, "unknown parameter 'm'"),
+        (["notebook", str(outside)], 2, "only notebooks inside"),
+        (["notebook", str(notebook), "--timeout", "0"], 2, "--timeout must be a positive number of seconds"),
+        (["notebook", str(notebook), "-p", "n", "4", "--dry-run"], 0, ""),
+        (["run", "harbour"], 2, "unknown department 'harbour'"),
+        (["server", "status"], 0, ""),
+    ]:
+        heavy, code, stderr = light(*args, env=stopped_server)
+        assert (heavy, code) == ("", exit_code), (args, heavy, stderr)
+        assert said in stderr and "Traceback" not in stderr, (args, stderr)
+    assert not (tmp_path / "server").exists(), "no server was started"
+
+
+def test_params_lists_type_default_and_help(stopped_server, tmp_path):
+    notebook = write_notebook(tmp_path / "nbs" / "small.ipynb", "label = 'x'  # what to call it\nn: int = 3")
+    done = airnub("params", str(notebook), env=stopped_server)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == ["  label  str    default 'x'  what to call it", "  n      int    default 3"]
+
+
+def _processes_of(state: dict) -> list[psutil.Process]:
+    found = []
+    for pid in (state["server_pid"], state["runner_pid"]):
+        try:
+            process = psutil.Process(pid)
+            found += [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            pass
+    return [p for p in found if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def _kernels() -> set[int]:
+    return {process.pid for process in psutil.process_iter(["cmdline"])
+            if "ipykernel_launcher" in " ".join(process.info["cmdline"] or [])}
+
+
+def _wait_for(condition, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def test_first_use_starts_the_server_says_so_and_a_stop_leaves_nothing(stopped_server, tmp_path):
+    notebook = write_notebook(tmp_path / "nbs" / "small.ipynb", "n: int = 3", f"{RECORD}\nrecord('double', 2 * n)")
+    first = airnub("notebook", str(notebook), "-p", "n", "4", env=stopped_server)
+    assert first.returncode == 0, first.stderr
+    port = stopped_server["AIRNUB_SERVER_PORT"]
+    announced = [line for line in first.stdout.splitlines() if line.startswith("airnub: started")]
+    assert announced == [f"airnub: started the project's Prefect server at http://127.0.0.1:{port} (data in "
+                         f"{tmp_path / 'server'}); it keeps running for the next commands; `airnub server stop` "
+                         "stops it"], first.stdout
+    assert '"double": 8' in first.stdout and f"http://127.0.0.1:{port}/runs/flow-run/" in first.stdout
+
+    second = airnub("notebook", str(notebook), "-p", "n", "5", env=stopped_server)
+    assert second.returncode == 0 and "airnub: started" not in second.stdout, "the running server is reused"
+    status = airnub("server", "status", env=stopped_server)
+    assert status.stdout.startswith(f"airnub: the project's Prefect server is running at http://127.0.0.1:{port}")
+    state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
+    assert len(_processes_of(state)) >= 2
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: state["api_url"]}), get_client(sync_client=True) as client:
+        runs = client.read_flow_runs()
+    assert len(runs) == 2 and {run.state.name for run in runs} == {"Completed"}, "CLI runs show in the UI"
+
+    stopped = airnub("server", "stop", env=stopped_server)
+    assert stopped.stdout == f"airnub: stopped the project's Prefect server at http://127.0.0.1:{port}/api\n"
+    assert _wait_for(lambda: not _processes_of(state), 10), _processes_of(state)
+    assert not (tmp_path / "server" / "airnub-server.json").exists()
+    assert airnub("server", "status", env=stopped_server).stdout.startswith(
+        "airnub: the project's Prefect server is not running")
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "Ctrl-C"])
+def test_a_command_stopped_mid_run_leaves_no_run_and_no_kernel_behind(stopped_server, tmp_path, how):
+    notebook = write_notebook(tmp_path / "nbs" / "slow.ipynb", "seconds: int = 120",
+                              "import time\nprint('sleeping', flush=True)\ntime.sleep(seconds)")
+    assert airnub("server", "start", env=stopped_server).returncode == 0
+    kernels_before = _kernels()
+    command = subprocess.Popen([AIRNUB, "notebook", str(notebook)], cwd=PROJECT_ROOT, env=stopped_server,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert _wait_for(lambda: _kernels() - kernels_before, 60), "the notebook's kernel started"
+    time.sleep(1)
+    started = time.monotonic()
+    os.killpg(command.pid, signal.SIGKILL if how == "SIGKILL" else signal.SIGINT)
+    _, stderr = command.communicate(timeout=60)
+    if how == "Ctrl-C":
+        assert command.returncode == 130 and time.monotonic() - started < 30, stderr
+        assert stderr.strip().splitlines()[-1] == "airnub: interrupted; outputs of earlier runs are as they were"
+        assert "Traceback" not in stderr
+    assert _wait_for(lambda: not (_kernels() - kernels_before), 30), "the run's kernel was stopped"
+    state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
+    runner = psutil.Process(state["runner_pid"])
+    assert _wait_for(lambda: not [c for c in runner.children() if c.status() != psutil.STATUS_ZOMBIE], 30), \
+        "the run's process ended"
+    assert not list(Path(tmp_path / "reports").rglob("slow.ipynb")), "no half-written report is published"
