@@ -12,6 +12,9 @@ KERNEL := $(call setting,kernel_name)
 # The install is stamped by the content of pyproject.toml, not its mtime: nbdev-export rewrites the
 # file with the same bytes on every run, and a stamp by date would reinstall (and need the network) each time.
 INSTALLED := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+# Exported again when a notebook changed since the last export (`make export` always exports).
+NOTEBOOKS := $(shell find nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' 2>/dev/null)
+EXPORTED := $(VENV)/.exported
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
 # Prefect's embedded API: no telemetry on a closed network, patience on a busy machine.
@@ -47,10 +50,15 @@ $(INSTALLED):
 $(KERNEL_SPEC): $(INSTALLED) settings.ini
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
 
-setup: $(INSTALLED) $(KERNEL_SPEC) export ## create .venv, install the package editable, register the kernel, export
+setup: $(INSTALLED) $(KERNEL_SPEC) $(EXPORTED) ## create .venv, install the package editable, register the kernel, export
+
+$(EXPORTED): $(INSTALLED) $(NOTEBOOKS)
+	$(BIN)/nbdev-export
+	touch $@
 
 export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_starter package
 	$(BIN)/nbdev-export
+	touch $(EXPORTED)
 
 run: setup ## run the demo pipeline end to end on the project's Prefect server (started on first use)
 	$(BIN)/airnub run demo

@@ -11,6 +11,8 @@ import json
 import os
 import platform
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -103,6 +105,64 @@ def pipeline_at_scale(scratch: Path, copies: int) -> tuple[float, float]:
     return seconds, memory.peak / 2**20
 
 
+SMALL_NOTEBOOK = {"cells": [
+    {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "label = 'x'\nn = 3", "outputs": [],
+     "execution_count": None},
+    {"cell_type": "code", "metadata": {}, "source": "total = sum(range(n))\nprint(label, total)", "outputs": [],
+     "execution_count": None}],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5}
+
+
+def command_seconds(command: list[str], env: dict, runs: int = 1) -> float:
+    """The fastest of `runs` wall times of `command` as a process (as a user meets it); it must succeed."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, cwd=load_settings().paths.root, capture_output=True, text=True)
+        best = min(best, time.perf_counter() - started)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return best
+
+
+def measure_cli(scratch: Path) -> dict[str, float]:
+    """The papermill CLI and `airnub` side by side, as processes, on one small notebook; and `make run` again.
+
+    `airnub` runs on the default path of a fresh clone: its first command starts the project's
+    server (that start is measured too), later commands reuse it.
+    """
+    bin_dir, settings = Path(sys.executable).parent, load_settings()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    notebook = scratch / "cli" / "nbs" / "small.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text(json.dumps(SMALL_NOTEBOOK))
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_", "AIRNUB_"))}
+    env.update({f"AIRNUB_{key}": str(scratch / "cli" / folder) for key, folder in (
+        ("DATA_ROOT", "data"), ("MODELS_DIR", "models"), ("REPORTS_DIR", "reports"), ("CACHE_DIR", "cache"))},
+        AIRNUB_NOTEBOOKS_DIR=str(notebook.parent), AIRNUB_SERVER_HOME=str(scratch / "cli" / "server"),
+        AIRNUB_SERVER_PORT=str(port), PREFECT_HOME=str(scratch / "cli" / "prefect-home"))
+    airnub, seconds = [str(bin_dir / "airnub")], {}
+    try:
+        seconds["cli_first_command"] = command_seconds(
+            [*airnub, "notebook", str(notebook), "-p", "label", "first"], env)
+        papermill_cli = [str(bin_dir / "papermill"), str(notebook), str(scratch / "cli" / "out.ipynb"),
+                         "-k", settings.kernel_name, "-p", "label", "x"]
+        seconds["papermill_cli"] = command_seconds(papermill_cli, env, runs=3)
+        seconds["cli_fresh"] = command_seconds([*airnub, "notebook", str(notebook), "-p", "label", "x", "--no-cache"],
+                                               env, runs=3)
+        seconds["cli_cached"] = command_seconds([*airnub, "notebook", str(notebook), "-p", "label", "x"], env, runs=3)
+        seconds["cli_help"] = command_seconds([*airnub, "--help"], env, runs=3)
+        make = ["make", "--no-print-directory", "run"]
+        command_seconds(make, env)  # the first `make run` of this output tree
+        seconds["make_run_again"] = command_seconds(make, env, runs=2)
+    finally:
+        subprocess.run([*airnub, "server", "stop"], env=env, cwd=settings.paths.root, capture_output=True)
+    return seconds
+
+
 def measure(scratch: Path) -> dict[str, float]:
     from flows.common.notebook_flow import notebook_flow
     from flows.common.sweep_flow import run_sweep
@@ -136,11 +196,16 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="airnub-bench-"))
     os.environ["PREFECT_HOME"] = str(scratch / "prefect-home")
     try:
+        seconds = measure_cli(scratch)  # processes first, before this process holds Prefect's embedded API
         flow(lambda: None, name="warm-up")()  # starts the embedded API before anything is timed
-        seconds = measure(scratch)
+        seconds |= measure(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    ratios = {"pipeline_vs_raw_ratio": seconds["pipeline_first_run"] / seconds["raw_functions_and_papermill"],
+    ratios = {"cli_fresh_vs_papermill": seconds["cli_fresh"] / seconds["papermill_cli"],
+              "cli_cached_vs_papermill": seconds["cli_cached"] / seconds["papermill_cli"],
+              "cli_first_command_vs_papermill": seconds["cli_first_command"] / seconds["papermill_cli"],
+              "make_run_again_vs_pipeline": seconds["make_run_again"] / seconds["pipeline_cached_rerun"],
+              "pipeline_vs_raw_ratio": seconds["pipeline_first_run"] / seconds["raw_functions_and_papermill"],
               "cached_rerun_ratio": seconds["pipeline_cached_rerun"] / seconds["pipeline_first_run"],
               "notebook_overhead_ratio": seconds["papermill_task"] / seconds["bare_papermill"],
               "sweep_speedup": seconds["sweep_one_at_a_time"] / seconds["sweep_parallel"],
@@ -148,13 +213,17 @@ def main() -> int:
               f"scale_{SCALE}x_peak_memory_ratio": seconds[f"peak_mib_{SCALE}x"] / seconds["peak_mib_demo_size"]}
     result = {"measured_at": datetime.now(UTC).isoformat(), "machine": {
         "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "ratios": {k: round(v, 3) for k, v in ratios.items()},
+        "ratios": {k: round(v, 3) for k, v in ratios.items()}, "cli_help_seconds": round(seconds["cli_help"], 3),
         "measured": {k: round(v, 3) for k, v in seconds.items()}}  # in seconds; peak_mib_* in MiB
     target = reports_root / "benchmarks" / "latest.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\n{'ratio':<32}{'value':>8}   behind it (seconds; peak memory in MiB)")
-    behind = {"pipeline_vs_raw_ratio": ("pipeline_first_run", "raw_functions_and_papermill"),
+    behind = {"cli_fresh_vs_papermill": ("cli_fresh", "papermill_cli"),
+              "cli_cached_vs_papermill": ("cli_cached", "papermill_cli"),
+              "cli_first_command_vs_papermill": ("cli_first_command", "papermill_cli"),
+              "make_run_again_vs_pipeline": ("make_run_again", "pipeline_cached_rerun"),
+              "pipeline_vs_raw_ratio": ("pipeline_first_run", "raw_functions_and_papermill"),
               "cached_rerun_ratio": ("pipeline_cached_rerun", "pipeline_first_run"),
               "notebook_overhead_ratio": ("papermill_task", "bare_papermill"),
               "sweep_speedup": ("sweep_one_at_a_time", "sweep_parallel"),
@@ -163,6 +232,7 @@ def main() -> int:
     for name, value in ratios.items():
         top, bottom = behind[name]
         print(f"{name:<32}{value:>8.3f}   {top} {seconds[top]:.2f} / {bottom} {seconds[bottom]:.2f}")
+    print(f"{'cli_help_seconds':<32}{seconds['cli_help']:>8.3f}   airnub --help, wall")
     print(f"\nwritten to {target}")
     return 0
 

@@ -1,7 +1,7 @@
 """Bad input, met the way a user meets it: `airnub` ends with one `airnub: <what is wrong>` line and writes nothing.
 
 Exit codes: 2 when the command cannot start (settings, notebook path), 1 when a run stopped on bad data or
-files. Ingestion, processing and analysis run through `flows.cli.main` in this process (against one
+files. Ingestion, processing and analysis run through `flows.cli.execute` in this process (against one
 temporary Prefect API, to spare a server start per case); the notebook and settings cases run the
 `airnub` script itself. Covered elsewhere: a missing column or a non-numeric value in a dropped CSV
 (tests/flows/test_ingestion_flow.py), an unknown department or stage and broken YAML in
@@ -20,7 +20,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from airnub_prefect_starter.data_science.dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN, load_bundled_wine
 from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
-from flows.cli import main
+from flows.cli import execute
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -31,7 +31,7 @@ def prefect_api():
 
 def run_cli(capsys, *argv: str) -> tuple[int, str]:
     """Exit code and the last line on stderr of `airnub *argv`, run in this process."""
-    code = main(list(argv))
+    code = execute(list(argv))  # in this process, on the module's temporary API (main() would use a server)
     lines = capsys.readouterr().err.strip().splitlines()
     return code, lines[-1] if lines else ""
 

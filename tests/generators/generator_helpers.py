@@ -44,7 +44,10 @@ def snapshot(root: Path) -> dict[str, str]:
 def copy_env(root: Path, prefect_home: Path) -> dict[str, str]:
     """Environment in which `flows` and `airnub_prefect_starter` resolve to the copy at `root`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRNUB_")}
+    # AIRNUB_SERVER_AUTOSTART=false: the copy's commands run on Prefect's temporary server (that path is tested
+    # here), not on a project server of the copy's own that would outlive the test
     return {**env, "AIRNUB_PROJECT_ROOT": str(root), "PYTHONPATH": str(root), "PREFECT_HOME": str(prefect_home),
+            "AIRNUB_SERVER_AUTOSTART": "false",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"}
 
