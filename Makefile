@@ -17,6 +17,9 @@ NOTEBOOKS := $(shell find nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*
 EXPORTED := $(VENV)/.exported
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
+# Tests side by side: most of their time is waiting (kernels, servers, workers), so more workers than cores.
+PYTEST_WORKERS ?= 4
+
 # Prefect's embedded API: no telemetry on a closed network, patience on a busy machine.
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
@@ -34,7 +37,7 @@ SERVER_HOME ?= $(CURDIR)/$(call setting,server_home)
 # Clients talk to PREFECT_API_URL when it is set (a team server), else to `make serve` on this machine.
 API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/api}
 
-.PHONY: help setup run test test-notebooks test-nbval test-pytest bench lab export clean distclean lint
+.PHONY: help setup run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
 .PHONY: serve variables deploy worker blocks
 
 help: ## list the targets
@@ -70,10 +73,13 @@ test-notebooks: setup ## the notebooks' inline tests (nbdev-test)
 
 test-nbval: setup ## every package notebook, executed in the project kernel (nbval)
 	rm -rf .nbval && $(BIN)/python scripts/fresh_notebooks.py nbs .nbval --skip reports
-	$(BIN)/pytest --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider -o testpaths= .nbval
+	$(BIN)/pytest --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider -o testpaths= -n $(PYTEST_WORKERS) --dist loadscope .nbval
 
-test-pytest: setup ## flows, CLI, export and integration tests
-	$(BIN)/pytest
+test-pytest: setup ## flows, CLI, export and integration tests (PYTEST_WORKERS processes side by side)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+test-fast: setup lint test-notebooks ## the edit loop: lint, notebook tests, and pytest without the integration tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not integration"
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py

@@ -16,7 +16,7 @@ from airnub_prefect_starter.core.notebook_runs import (
     NotebookRun,
     cached_run,
     confine,
-    input_files,
+    run_inputs,
     run_key,
 )
 from airnub_prefect_starter.core.run_cache import RunCache
@@ -129,13 +129,14 @@ def _notebook_path(path: str, settings: Settings) -> Path:
     return confine(notebook, settings.paths.notebooks)
 
 
-def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = "") -> None:
+def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = "", inputs: tuple = ()) -> None:
     if as_json:
         print(json.dumps({**run.__dict__, "seconds": round(seconds, 3)}, indent=2, default=str))
         return
     if run.from_cache:
+        checked = f" (input files checked: {', '.join(str(p) for p in inputs)})" if inputs else " (no input files)"
         print(f"{run.notebook.name}: served from the cache in {seconds:.1f} s: code, parameters and inputs unchanged "
-              "since that run (--no-cache to run it again)")
+              f"since that run{checked}; --no-cache runs it again")
     else:
         print(f"{run.notebook.name}: completed in {seconds:.1f} s{flow_run}")
     print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
@@ -150,12 +151,17 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
     parameters = _read_yaml_mapping(Path(args.file), "parameters file") if args.file else {}
     parameters |= check_parameters(notebook, dict(args.parameter), from_text=True)
     args.notebook, args.parameters = notebook, check_parameters(notebook, parameters)
-    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
-    key, _ = run_key(notebook, args.parameters, input_files({**defaults, **args.parameters}, [], settings.paths.root),
-                     settings.kernel_name)
-    hit = None if args.no_cache else cached_run(RunCache(settings.paths.cache), key)
+    if args.cwd and not Path(args.cwd).is_dir():
+        raise UsageError(f"--cwd {args.cwd}: not a folder")
+    args.cwd = str(Path(args.cwd).resolve()) if args.cwd else None
+    args.inputs = [str(Path(p).resolve()) for p in args.input]
+    if missing := [p for p in args.input if not Path(p).exists()]:
+        raise UsageError(f"--input {missing[0]}: no such file")
+    inputs = run_inputs(notebook, args.parameters, [Path(p) for p in args.inputs], Path(args.cwd or notebook.parent))
+    hit = None if args.no_cache else cached_run(RunCache(settings.paths.cache),
+                                                run_key(notebook, args.parameters, inputs, settings.kernel_name)[0])
     if hit:
-        _print_run(hit, args.json, time.monotonic() - started)
+        _print_run(hit, args.json, time.monotonic() - started, inputs=tuple(inputs))
         return 0
     if args.dry_run:
         print(f"would run {notebook} in kernel {settings.kernel_name} with parameters "
@@ -169,7 +175,7 @@ def _notebook(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     state = notebook_flow(str(args.notebook), args.parameters, use_cache=not args.no_cache, cell_timeout=args.timeout,
-                          return_state=True)
+                          cwd=args.cwd, inputs=args.inputs, return_state=True)
     _print_run(state.result(), args.json, time.monotonic() - started, _flow_run_line(state))
     return 0
 
@@ -259,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                           help="a parameter, converted by its declared type; repeat for several")
     notebook.add_argument("-f", "--file", help="a YAML file of parameters (-p values override it)")
+    notebook.add_argument("--cwd", help="the kernel's working folder (default: the notebook's folder, as in Jupyter)")
+    notebook.add_argument("--input", action="append", default=[], metavar="PATH",
+                          help="a file the notebook reads that no parameter names (a change to it means a new run); "
+                               "repeat for several, or declare them in the notebook: # airnub-inputs: a.csv, b.csv")
     notebook.add_argument("--dry-run", action="store_true", help="check the notebook and parameters; run nothing")
     notebook.set_defaults(handler=_notebook, prepare=_prepare_notebook, prefect=True)
     params = commands.add_parser("params", help="list a notebook's parameters: type, default and help")

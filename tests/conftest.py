@@ -12,6 +12,9 @@ from helpers import airnub, free_port, output_overrides
 from airnub_prefect_starter.data_science.config_ds import load_settings
 
 BIN = Path(sys.executable).parent
+# A command a test runs without one of the server fixtures below must not start the project's own server
+# (127.0.0.1:4200, .prefect/ of this checkout): it runs on Prefect's temporary server instead.
+os.environ["AIRNUB_SERVER_AUTOSTART"] = "false"
 
 
 @pytest.fixture

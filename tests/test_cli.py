@@ -130,3 +130,25 @@ def test_variables_dry_run_and_blocks_setup(subprocess_env):
     assert blocks.returncode == 0, blocks.stderr
     assert blocks.stdout == "airnub-webhook-url: saved from AIRNUB_WEBHOOK_URL\n"
     assert "s3cr3t" not in blocks.stdout + blocks.stderr
+
+
+def test_the_kernel_starts_beside_the_notebook_and_declared_inputs_count_for_the_cache(subprocess_env, tmp_path):
+    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    study = tmp_path / "nbs" / "study"
+    study.mkdir(parents=True)
+    (study / "helper_module.py").write_text("FACTOR = 3\n")
+    (study / "numbers.csv").write_text("x\n1\n2\n")
+    notebook = write_notebook(study / "beside.ipynb", "scale: int = 1",
+                              f"{RECORD}\n# airnub-inputs: numbers.csv\nimport helper_module\n"
+                              "rows = open('numbers.csv').read().split()[1:]\n"
+                              "record('total', helper_module.FACTOR * scale * sum(map(int, rows)))")
+    first = airnub("notebook", str(notebook), env=subprocess_env)
+    assert values(first) == {"total": 9}
+    again = airnub("notebook", str(notebook), env=subprocess_env)
+    assert "served from the cache" in again.stdout and f"input files checked: {study / 'numbers.csv'}" in again.stdout
+    (study / "numbers.csv").write_text("x\n5\n")
+    changed = airnub("notebook", str(notebook), env=subprocess_env)
+    assert "served from the cache" not in changed.stdout and values(changed) == {"total": 15}
+    elsewhere = airnub("notebook", str(notebook), "--cwd", str(tmp_path), "--no-cache", env=subprocess_env)
+    assert elsewhere.returncode == 1
+    assert "beside.ipynb: cell 2 raised ModuleNotFoundError: No module named 'helper_module'" in elsewhere.stderr

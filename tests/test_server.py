@@ -85,9 +85,10 @@ def _processes_of(state: dict) -> list[psutil.Process]:
     return [p for p in found if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
-def _kernels() -> set[int]:
-    return {process.pid for process in psutil.process_iter(["cmdline"])
-            if "ipykernel_launcher" in " ".join(process.info["cmdline"] or [])}
+def _kernels_of(runner_pid: int) -> set[psutil.Process]:
+    """The notebook kernels the runner's children started (other tests' kernels aside)."""
+    return {process for process in psutil.Process(runner_pid).children(recursive=True)
+            if "ipykernel_launcher" in " ".join(process.cmdline())}
 
 
 def _wait_for(condition, seconds: float = 30) -> bool:
@@ -137,10 +138,11 @@ def test_a_command_stopped_mid_run_leaves_no_run_and_no_kernel_behind(stopped_se
     notebook = write_notebook(tmp_path / "nbs" / "slow.ipynb", "seconds: int = 120",
                               "import time\nprint('sleeping', flush=True)\ntime.sleep(seconds)")
     assert airnub("server", "start", env=stopped_server).returncode == 0
-    kernels_before = _kernels()
+    runner = psutil.Process(json.loads((tmp_path / "server" / "airnub-server.json").read_text())["runner_pid"])
     command = subprocess.Popen([AIRNUB, "notebook", str(notebook)], cwd=PROJECT_ROOT, env=stopped_server,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    assert _wait_for(lambda: _kernels() - kernels_before, 60), "the notebook's kernel started"
+    assert _wait_for(lambda: _kernels_of(runner.pid), 60), "the notebook's kernel started"
+    kernels = _kernels_of(runner.pid)
     time.sleep(1)
     started = time.monotonic()
     os.killpg(command.pid, signal.SIGKILL if how == "SIGKILL" else signal.SIGINT)
@@ -149,9 +151,7 @@ def test_a_command_stopped_mid_run_leaves_no_run_and_no_kernel_behind(stopped_se
         assert command.returncode == 130 and time.monotonic() - started < 30, stderr
         assert stderr.strip().splitlines()[-1] == "airnub: interrupted; outputs of earlier runs are as they were"
         assert "Traceback" not in stderr
-    assert _wait_for(lambda: not (_kernels() - kernels_before), 30), "the run's kernel was stopped"
-    state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
-    runner = psutil.Process(state["runner_pid"])
+    assert _wait_for(lambda: not any(kernel.is_running() for kernel in kernels), 30), "the run's kernel was stopped"
     assert _wait_for(lambda: not [c for c in runner.children() if c.status() != psutil.STATUS_ZOMBIE], 30), \
         "the run's process ended"
     assert not list(Path(tmp_path / "reports").rglob("slow.ipynb")), "no half-written report is published"

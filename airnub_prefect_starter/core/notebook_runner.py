@@ -29,7 +29,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 from traitlets import default
 
-from .notebook_parameters import check_parameters, read_contract
+from .notebook_parameters import check_parameters
 from .notebook_values import recorded_values
 from airnub_prefect_starter.core.notebook_runs import (
     PATH_FIELDS,
@@ -38,7 +38,7 @@ from airnub_prefect_starter.core.notebook_runs import (
     NotebookRun,
     cached_run,
     confine,
-    input_files,
+    run_inputs,
     run_key,
 )
 from .run_cache import RunCache
@@ -200,8 +200,7 @@ def run_notebook(
         raise FileNotFoundError(f"notebook not found: {notebook}")
     parameters = check_parameters(notebook, parameters or {}, from_text)
     cwd = Path(cwd or notebook.parent)
-    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
-    key, parts = run_key(notebook, parameters, input_files({**defaults, **parameters}, inputs or [], cwd), kernel_name)
+    key, parts = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name)
     if cache and use_cache and (hit := cached_run(cache, key)):
         return hit
     run_dir = new_run_dir(reports_root, notebook)

@@ -5,9 +5,12 @@
 # %% ../../nbs/core/44_notebook_runs.ipynb #c002
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .notebook_parameters import read_contract
 from airnub_prefect_starter.core.run_cache import (
     RunCache,
     fingerprint,
@@ -17,8 +20,8 @@ from airnub_prefect_starter.core.run_cache import (
 )
 
 # %% auto #0
-__all__ = ['PATH_FIELDS', 'NotebookPathError', 'confine', 'NotebookRun', 'NotebookExecutionError', 'input_files', 'run_key',
-           'cached_run']
+__all__ = ['PATH_FIELDS', 'NotebookPathError', 'confine', 'NotebookRun', 'NotebookExecutionError', 'input_files',
+           'declared_inputs', 'run_inputs', 'run_key', 'cached_run']
 
 # %% ../../nbs/core/44_notebook_runs.ipynb #c005
 class NotebookPathError(ValueError):
@@ -54,6 +57,20 @@ def input_files(parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
     "`inputs`, and every file a parameter (given or default) names."
     named = [cwd / v for v in parameters.values() if isinstance(v, str) and v and (cwd / v).is_file()]
     return sorted({Path(p).resolve() for p in [*inputs, *named]})
+
+_DECLARED = re.compile(r"^#\s*airnub-inputs:(.*)$", re.MULTILINE)
+
+def declared_inputs(notebook: Path) -> list[Path]:
+    "Files `notebook` declares it reads: `# airnub-inputs: a.csv, data/b.parquet` in a code cell, beside the notebook."
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    sources = ["".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"]
+    names = [name.strip() for source in sources for line in _DECLARED.findall(source) for name in line.split(",")]
+    return [Path(notebook).parent / name for name in names if name]
+
+def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
+    "Every file a run of `notebook` depends on: given, declared in the notebook, or named by a parameter's value."
+    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
+    return input_files({**defaults, **parameters}, [*inputs, *declared_inputs(notebook)], cwd)
 
 def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_name: str) -> tuple[str, dict]:
     "The cache key of a run, and the fingerprints it is made of."

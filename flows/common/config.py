@@ -9,11 +9,14 @@ Variable, then the YAML file (so `make run` works on the embedded API without a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
 
 import yaml
+from prefect.exceptions import MissingContextError
+from prefect.logging import get_run_logger
 from prefect.variables import Variable
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
@@ -75,16 +78,29 @@ def read_config_file(path: Path) -> dict:
     return value
 
 
+def _log(message: str, *args: object, warning: bool = False) -> None:
+    """Log to the current flow or task run (nothing outside one)."""
+    with contextlib.suppress(MissingContextError):
+        logger = get_run_logger()
+        (logger.warning if warning else logger.info)(message, *args)
+
+
 def load_config(*parts: str, overrides: dict | None = None) -> dict:
-    """The config at `parts`: its Variable, else its YAML file, with non-None `overrides` on top."""
-    name = variable_name(*parts)
+    """The config at `parts`: its Variable, else its YAML file, with non-None `overrides` on top; says which."""
+    name, path = variable_name(*parts), config_file(*parts)
     stored = Variable.get(name, default=None)
     if stored is None:
-        path = config_file(*parts)
         if not path.exists():
             raise ConfigError(f"no Prefect Variable {name!r} and no file {path}: add the file (then `make variables`)")
-        stored = read_config_file(path)
+        stored, source = read_config_file(path), f"the file {path} (no Variable {name!r} on this server)"
     elif not isinstance(stored, dict):
         raise ConfigError(f"Prefect Variable {name!r} holds a {type(stored).__name__}, expected a mapping: "
                           f"run `make variables` to store the YAML file's mapping")
-    return {**stored, **{key: value for key, value in (overrides or {}).items() if value is not None}}
+    else:
+        source = f"the Prefect Variable {name!r}"
+        if path.exists() and read_config_file(path) != stored:  # edited since the last sync: say so, loudly
+            _log("config %s: the Variable differs from %s, which was edited since the last sync; using the Variable "
+                 "(`airnub variables sync` stores the file)", name, path, warning=True)
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    _log("config %s from %s%s", name, source, f"; from the flow's parameters: {', '.join(given)}" if given else "")
+    return {**stored, **given}

@@ -11,12 +11,25 @@ from airnub_prefect_starter.core.notebook_runner import NotebookRun
 from flows.common.notebook_task import artifact_key, publish_report_task, run_notebook_task
 
 
-@flow(name="notebook", flow_run_name="notebook-{notebook}")
+def _run_name() -> str:
+    """The flow run's name: `notebook-<file name>`, not its absolute path."""
+    from prefect.runtime import flow_run
+
+    return f"notebook-{Path(flow_run.parameters['notebook']).name}"
+
+
+@flow(name="notebook", flow_run_name=_run_name)
 def notebook_flow(notebook: str, parameters: dict | None = None, use_cache: bool = True,
-                  cell_timeout: int | None = None, retries: int = 0) -> NotebookRun:
-    """Run `notebook` with `parameters` and publish an artifact with its recorded values and report."""
+                  cell_timeout: int | None = None, retries: int = 0, cwd: str | None = None,
+                  inputs: list[str] | None = None) -> NotebookRun:
+    """Run `notebook` with `parameters` and publish an artifact with its recorded values and report.
+
+    `cwd`: the kernel's working folder (the notebook's own by default); `inputs`: files it reads that no
+    parameter names, so that a change to them is a new run rather than an answer from the cache.
+    """
     task = run_notebook_task.with_options(retries=retries) if retries else run_notebook_task
-    run = task(Path(notebook), parameters, use_cache=use_cache, cell_timeout=cell_timeout)
+    run = task(Path(notebook), parameters, use_cache=use_cache, cell_timeout=cell_timeout,
+               cwd=Path(cwd) if cwd else None, inputs=[Path(p) for p in inputs or []])
     publish_report_task(run, key=artifact_key("notebook", Path(notebook).stem))
     return run
 

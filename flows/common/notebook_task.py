@@ -28,13 +28,17 @@ def artifact_key(*parts: str) -> str:
 
 @task(name="run-notebook", retries=0, task_run_name="run-notebook-{notebook.stem}")
 def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: list[Path] | None = None,
-                      use_cache: bool = True, cell_timeout: int | None = None, from_text: bool = False) -> NotebookRun:
-    """Run `notebook` (inside the notebooks folder; relative paths from the project root) with `parameters`."""
+                      use_cache: bool = True, cell_timeout: int | None = None, from_text: bool = False,
+                      cwd: Path | None = None) -> NotebookRun:
+    """Run `notebook` (inside the notebooks folder; relative paths from the project root) with `parameters`.
+
+    The kernel starts in the notebook's folder, as in Jupyter, unless `cwd` names another.
+    """
     settings, logger = load_settings(), get_run_logger()
     notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
     try:
         run = run_notebook(notebook, settings.paths.reports, parameters, kernel_name=settings.kernel_name,
-                           cell_timeout=cell_timeout or settings.cell_timeout_seconds, cwd=settings.paths.root,
+                           cell_timeout=cell_timeout or settings.cell_timeout_seconds, cwd=cwd,
                            inputs=inputs, cache=RunCache(settings.paths.cache), use_cache=use_cache,
                            from_text=from_text)
     except NotebookExecutionError as error:

@@ -46,6 +46,11 @@ def _preload() -> None:
     for department in DEPARTMENTS:
         for stage in (*STAGES, None):
             stage_flow(department, stage)
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    # nbconvert loads and compiles its templates on the first rendering (about a second): once, here
+    HTMLExporter().from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
     for name in [n for n in sys.modules if n.startswith(PROJECT_MODULES) and n not in KEEP]:
         del sys.modules[name]
 

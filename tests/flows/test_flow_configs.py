@@ -64,3 +64,26 @@ def test_cleaning_can_leave_dropped_files_out_and_features_refuse_too_few_rows(p
     with pytest.raises(ValueError, match=r"wine_clean.parquet: 178 clean rows, fewer than min_rows = 500"):
         features_flow_dept_demo()
     assert not project.features.exists()
+
+
+TRAINING_CONFIG = ("config dept_demo__analysis__training ", "config dept_demo__analysis__training:")
+
+
+def test_each_flow_says_where_its_config_came_from_and_when_the_file_moved_on(project, caplog):
+    from flows.dept_demo.analysis.training.training_flow_dept_demo import training_flow_dept_demo
+
+    ingestion_flow_dept_demo()
+    cleaning_flow_dept_demo()
+    features_flow_dept_demo()
+    training_flow_dept_demo(test_size=0.3)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith(TRAINING_CONFIG)]
+    assert said == ["config dept_demo__analysis__training from the file "
+                    f"{project.root / 'configs/variables/dept_demo/analysis/training.yaml'} (no Variable "
+                    "'dept_demo__analysis__training' on this server); from the flow's parameters: test_size"]
+    caplog.clear()
+    Variable.set("dept_demo__analysis__training", {"test_size": 0.4, "random_state": 1, "regularisation": 2.0})
+    training_flow_dept_demo()
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith(TRAINING_CONFIG)]
+    assert said[0].startswith("config dept_demo__analysis__training: the Variable differs from ") and \
+        "edited since the last sync; using the Variable (`airnub variables sync` stores the file)" in said[0]
+    assert said[1] == "config dept_demo__analysis__training from the Prefect Variable 'dept_demo__analysis__training'"

@@ -7,7 +7,7 @@ import pytest
 from helpers import RECORD, write_notebook
 from nbformat.v4 import new_markdown_cell, new_output
 
-import airnub_prefect_starter.core.notebook_runner as notebook_runner
+import airnub_prefect_starter.core.notebook_runs as notebook_runs
 from flows.common.notebook_flow import notebook_flow
 
 
@@ -58,7 +58,7 @@ def test_what_invalidates_the_cache(summing, monkeypatch, change):
     elif change == "input file":
         data.write_text("v\n1\n2\n3\n")
     elif change == "package code":  # what editing an exported function does to the package's fingerprint
-        monkeypatch.setattr(notebook_runner, "package_code_fingerprint", lambda: "edited package")
+        monkeypatch.setattr(notebook_runs, "package_code_fingerprint", lambda: "edited package")
     else:
         first.html.unlink()
     rerun = notebook_flow(str(notebook), parameters)

@@ -68,8 +68,8 @@ def test_new_department_runs_its_category_task_and_report(scaffolded):
     features = root / "data" / "processed" / "wine_features.parquet"
     features.parent.mkdir(parents=True, exist_ok=True)
     READINGS.to_parquet(features, index=False)
-    done = subprocess.run([BIN / "airnub", "run", "harbour_ops"], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run([BIN / "airnub", "run", "harbour_ops", "--json"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     assert result["ingestion"] == {} and result["analysis"] == {}

@@ -36,8 +36,8 @@ def test_inbox_files_are_validated_on_the_dask_workers(server, tmp_path):
         client.wait_for_workers(2, timeout=120)
         cluster_workers = set(client.scheduler_info()["workers"])
         with get_task_stream(client) as stream:
-            run = subprocess.run([BIN / "airnub", "run", "demo", "--stage", "ingestion"], cwd=tmp_path, env=env,
-                                 capture_output=True, text=True, timeout=300)
+            run = subprocess.run([BIN / "airnub", "run", "demo", "--stage", "ingestion", "--json"], cwd=tmp_path,
+                                 env=env, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-3000:]
 
     assert sorted(json.loads(run.stdout)["inbox_csv"]["ingested"]) == [f"delivery_{n}.csv" for n in range(4)]
