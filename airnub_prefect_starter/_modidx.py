@@ -109,6 +109,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                'airnub_prefect_starter/core/parameter_types.py'),
                                                              'airnub_prefect_starter.core.parameter_types.TypeSpec.accepts_none': ( 'core/parameter_types.html#typespec.accepts_none',
                                                                                                                                     'airnub_prefect_starter/core/parameter_types.py'),
+                                                             'airnub_prefect_starter.core.parameter_types._a': ( 'core/parameter_types.html#_a',
+                                                                                                                 'airnub_prefect_starter/core/parameter_types.py'),
                                                              'airnub_prefect_starter.core.parameter_types._fit_item': ( 'core/parameter_types.html#_fit_item',
                                                                                                                         'airnub_prefect_starter/core/parameter_types.py'),
                                                              'airnub_prefect_starter.core.parameter_types._load_yaml': ( 'core/parameter_types.html#_load_yaml',

@@ -161,7 +161,7 @@ def read_contract(
 def _hint(parameter: Parameter, value: Any, how: str) -> str:
     if how == "raw":
         return "; -r passes text unconverted, -p converts it"
-    if parameter.spec.base == "bool" and isinstance(value, str):
+    if parameter.spec.base == "bool" and how == "text":
         return "; write True or False"
     if not parameter.annotated and parameter.type != "any":
         return (f"; the type comes from the default {excerpt(parameter.default)}: annotate the parameter "
@@ -175,9 +175,10 @@ def _checked(notebook: Path, parameter: Parameter, value: Any, how: str, accepts
         converted = from_text(value, parameter.spec) if how == "text" else value
         return fit(converted, parameter.spec)
     except ParameterValueError as error:
-        given = excerpt(value) if how == "typed" else f"the text {excerpt(value)}"
-        raise NotebookParameterError(f"{notebook}: parameter {parameter.name!r} must be {parameter.spec}, got {given} "
-                                     f"({error}{_hint(parameter, converted, how)}); it accepts: {accepts}") from None
+        expected = "plain data" if parameter.spec.base == "any" else parameter.spec
+        raise NotebookParameterError(f"{notebook}: parameter {parameter.name!r} must be {expected}, got "
+                                     f"{excerpt(value)} ({error}{_hint(parameter, converted, how)}); "
+                                     f"it accepts: {accepts}") from None
 
 # %% ../../nbs/core/40_notebook_parameters.ipynb #c020
 def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, Any]:

@@ -128,6 +128,10 @@ def _plain(value: Any) -> Any:
     return value
 
 # %% ../../nbs/core/38_parameter_types.ipynb #t013
+def _a(value: Any) -> str:
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
 def fit(
     value: Any,  # a typed value (from YAML, a flow, or converted text)
     spec: TypeSpec,  # what the parameter declares
@@ -139,13 +143,13 @@ def fit(
                 return fit(value, alternative)
             except ParameterValueError:
                 pass
-        raise ParameterValueError(f"{type(value).__name__} {excerpt(value)} is none of {spec}")
+        raise ParameterValueError(f"{_a(value)}, none of {spec}")
     if spec.base in ("any", "str") and isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if spec.base == "any":
         return _plain(value)
     if not isinstance(value, _PYTHON_TYPES[spec.base]) or (isinstance(value, bool) and spec.base in ("int", "float")):
-        raise ParameterValueError(f"expected {spec}, got {type(value).__name__}")
+        raise ParameterValueError(f"{_a(value)}, not {spec}")
     if spec.base in ("list", "tuple"):
         return [_fit_item(item, spec.items[0] if spec.items else ANY, f"item {i}") for i, item in enumerate(value)]
     if spec.base == "dict":
