@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from airnub_prefect_starter.core.data_validation import DataValidationError
-from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
+from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, command_line_parameters
 from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
 from airnub_prefect_starter.data_science.config_ds import load_settings
 from airnub_prefect_starter.data_science.feature_engineering import TooFewRowsError
@@ -67,10 +67,9 @@ def _notebook(args: argparse.Namespace) -> int:
     notebook = Path(args.path).resolve()
     if not notebook.is_file():
         raise UsageError(f"{args.path}: notebook not found")
-    parameters = _read_yaml_mapping(Path(args.file), "parameters file") if args.file else {}
-    parameters |= check_parameters(notebook, dict(args.parameter), from_text=True)
-    run = notebook_flow(str(notebook), check_parameters(notebook, parameters), use_cache=not args.no_cache,
-                        cell_timeout=args.timeout)
+    parameters = command_line_parameters(notebook, files=args.file, yaml_texts=args.yaml, text=args.parameter,
+                                         raw=args.raw)  # papermill's order: -f, -y, -p, -r
+    run = notebook_flow(str(notebook), parameters, use_cache=not args.no_cache, cell_timeout=args.timeout)
     if run.from_cache:
         print("served from the cache: code, parameters and inputs unchanged since that run (--no-cache to rerun)")
     print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
@@ -114,9 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     notebook = commands.add_parser("notebook", help="run a parameterised notebook in the project kernel")
     notebook.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
-    notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                          help="a parameter, converted by its declared type; repeat for several")
-    notebook.add_argument("-f", "--file", help="a YAML file of parameters (-p values override it)")
+    notebook.add_argument("-p", "--parameter", "--parameters", nargs=2, action="append", default=[],
+                          metavar=("NAME", "VALUE"), help="a parameter, read as papermill's -p reads it (True, False, "
+                          "None, a number, else text), refined by its declared type; repeat for several")
+    notebook.add_argument("-r", "--raw", "--parameters_raw", nargs=2, action="append", default=[],
+                          metavar=("NAME", "VALUE"), help="a parameter given as text, never converted")
+    notebook.add_argument("-f", "--file", "--parameters_file", action="append", default=[],
+                          help="a YAML file of parameters; merged as papermill does: -f, -y, -p, then -r win")
+    notebook.add_argument("-y", "--yaml", "--parameters_yaml", action="append", default=[],
+                          help="a YAML string of parameters, e.g. 'alpha: 0.1'")
     sweep = commands.add_parser("sweep", help="run a notebook over a grid of parameters, in parallel")
     sweep.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
     sweep.add_argument("--grid", required=True, help="a YAML mapping of parameter -> list of values")
