@@ -9,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters, read_contract
+from airnub_prefect_starter.core.notebook_parameters import (
+    NotebookParameterError,
+    command_line_parameters,
+    read_contract,
+)
 from airnub_prefect_starter.core.notebook_runs import (
     NotebookExecutionError,
     NotebookPathError,
@@ -148,9 +152,9 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
     notebook = _notebook_path(args.path, settings)
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    parameters = _read_yaml_mapping(Path(args.file), "parameters file") if args.file else {}
-    parameters |= check_parameters(notebook, dict(args.parameter), from_text=True)
-    args.notebook, args.parameters = notebook, check_parameters(notebook, parameters)
+    args.notebook = notebook
+    args.parameters = command_line_parameters(notebook, files=args.file, yaml_texts=args.yaml, text=args.parameter,
+                                              raw=args.raw)  # papermill's order: -f, -y, -p, -r
     if args.cwd and not Path(args.cwd).is_dir():
         raise UsageError(f"--cwd {args.cwd}: not a folder")
     args.cwd = str(Path(args.cwd).resolve()) if args.cwd else None
@@ -262,9 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run, prepare=_check_names, prefect=True)
     notebook = commands.add_parser("notebook", help="run a parameterised notebook in the project kernel")
     notebook.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
-    notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                          help="a parameter, converted by its declared type; repeat for several")
-    notebook.add_argument("-f", "--file", help="a YAML file of parameters (-p values override it)")
+    notebook.add_argument("-p", "--parameter", "--parameters", nargs=2, action="append", default=[],
+                          metavar=("NAME", "VALUE"), help="a parameter, read as papermill's -p reads it (True, False, "
+                          "None, a number, else text), refined by its declared type; repeat for several")
+    notebook.add_argument("-r", "--raw", "--parameters_raw", nargs=2, action="append", default=[],
+                          metavar=("NAME", "VALUE"), help="a parameter given as text, never converted")
+    notebook.add_argument("-f", "--file", "--parameters_file", action="append", default=[],
+                          help="a YAML file of parameters; merged as papermill does: -f, -y, -p, then -r win")
+    notebook.add_argument("-y", "--yaml", "--parameters_yaml", action="append", default=[],
+                          help="a YAML string of parameters, e.g. 'alpha: 0.1'")
     notebook.add_argument("--cwd", help="the kernel's working folder (default: the notebook's folder, as in Jupyter)")
     notebook.add_argument("--input", action="append", default=[], metavar="PATH",
                           help="a file the notebook reads that no parameter names (a change to it means a new run); "

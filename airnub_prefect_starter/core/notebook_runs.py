@@ -53,9 +53,18 @@ PATH_FIELDS = ("notebook", "run_dir", "output_notebook", "html", "manifest")
 class NotebookExecutionError(RuntimeError):
     "A notebook cell failed or timed out; the partial report is kept."
 
+def _names_file(cwd: Path, value: object) -> bool:
+    "True when `value` is text naming an existing file under `cwd` (a title of 300 characters names none)."
+    if not isinstance(value, str) or not value or "\0" in value:
+        return False
+    try:
+        return (cwd / value).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or one it cannot hold
+        return False
+
 def input_files(parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
     "`inputs`, and every file a parameter (given or default) names."
-    named = [cwd / v for v in parameters.values() if isinstance(v, str) and v and (cwd / v).is_file()]
+    named = [cwd / v for v in parameters.values() if _names_file(cwd, v)]
     return sorted({Path(p).resolve() for p in [*inputs, *named]})
 
 _DECLARED = re.compile(r"^#\s*airnub-inputs:(.*)$", re.MULTILINE)

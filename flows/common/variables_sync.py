@@ -12,6 +12,7 @@ from pathlib import Path
 
 from prefect.variables import Variable
 
+from airnub_prefect_starter.core.notebook_parameters import secret_key_in
 from flows.common.config import CONFIG_ROOT, ConfigError, name_of_file, read_config_file
 
 ACTIONS = ("create", "update", "unchanged")
@@ -37,6 +38,9 @@ def read_config_tree(config_root: Path) -> dict[str, tuple[Path, dict]]:
         if name in configs:
             raise ConfigError(f"{path}: becomes Variable {name!r}, like {configs[name][0]}; keep one of them")
         configs[name] = (path, read_config_file(path))
+        if secret := secret_key_in(configs[name][1]):  # the rule notebook parameters follow too
+            raise ConfigError(f"{path}: key {secret!r} looks like a secret, and Variables are plain text; keep it "
+                              "in a Secret block (SECRET_BLOCKS in flows/common/secrets.py, then `make blocks`)")
     return configs
 
 
