@@ -23,6 +23,7 @@ from airnub_prefect_starter.core.notebook_runs import (
     run_inputs,
     run_key,
 )
+from airnub_prefect_starter.core.parameter_types import excerpt
 from airnub_prefect_starter.core.run_cache import RunCache
 from airnub_prefect_starter.data_science.config_ds import Settings, load_settings
 from flows.common import server
@@ -192,11 +193,15 @@ def _params(args: argparse.Namespace) -> int:
     if contract is None:
         print(f"{notebook.name}: no cell tagged 'parameters'; it takes no parameters")
         return 0
-    print(f"Parameters of {notebook.name} (set with -p NAME VALUE, or -f FILE.yaml):")
-    width = max((len(name) for name in contract), default=0)
+    print(f"Parameters of {notebook.name} (set with -p NAME VALUE, -r NAME TEXT, -y YAML or -f FILE.yaml):")
+    names, types = (max((len(text) for text in texts), default=0) for texts in (contract, (p.type for p in
+                                                                                        contract.values())))
     for name, declared in contract.items():
-        line = f"  {name:<{width}}  {declared.type:<5}  default {declared.default!r}"
-        print(f"{line}  {declared.help}" if declared.help else line)
+        line = f"  {name:<{names}}  {declared.type:<{types}}  default {excerpt(declared.default)}"
+        notes = [declared.help] if declared.help else []
+        if declared.secret:
+            notes.append("(its name looks secret: values are refused; `# not-secret` on its line allows them)")
+        print("  ".join([line, *notes]))
     return 0
 
 

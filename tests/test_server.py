@@ -71,7 +71,7 @@ def test_params_lists_type_default_and_help(stopped_server, tmp_path):
     notebook = write_notebook(tmp_path / "nbs" / "small.ipynb", "label = 'x'  # what to call it\nn: int = 3")
     done = airnub("params", str(notebook), env=stopped_server)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1:] == ["  label  str    default 'x'  what to call it", "  n      int    default 3"]
+    assert done.stdout.splitlines()[1:] == ["  label  str  default 'x'  what to call it", "  n      int  default 3"]
 
 
 def _processes_of(state: dict) -> list[psutil.Process]:
