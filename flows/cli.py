@@ -330,6 +330,18 @@ def _check_settings() -> None:
         raise UsageError(error.args[0]) from None
 
 
+def _without_heartbeats(args: argparse.Namespace) -> int:
+    """Run the handler's flows without heartbeats: the command watches its own run (Ctrl-C, kill -9 are handled).
+
+    A heartbeat lets a server notice a flow run whose process died; a worker's runs keep theirs. Each flow
+    run with heartbeats waits up to a second at its end for the heartbeat thread (Prefect 3.9).
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return args.handler(args)
+
+
 def execute(argv: list[str], forward: bool = False) -> int:
     """Run `airnub argv` here; with `forward`, a command that runs flows goes to the warm runner when one serves."""
     args = build_parser().parse_args(argv)
@@ -346,6 +358,8 @@ def execute(argv: list[str], forward: bool = False) -> int:
                 return run_in_runner(target.socket, argv)
             if target.api_url:
                 os.environ["PREFECT_API_URL"] = target.api_url
+        if getattr(args, "prefect", False):
+            return _without_heartbeats(args)
         return args.handler(args)
     except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError, server.ServerError) as error:
         print(f"airnub: {error}", file=sys.stderr)
