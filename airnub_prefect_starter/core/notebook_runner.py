@@ -138,6 +138,8 @@ def in_own_thread(function: Callable[..., Any], **kwargs: Any) -> Any:
 # %% ../../nbs/core/45_notebook_runner.ipynb #c018
 def _failed_cell(output: Path, error: Exception) -> str:
     cells = nbformat.read(output, as_version=4).cells if output.exists() else []
+    # papermill adds error banners (at the top, and before the failed cell) after it knows the index: not counted
+    cells = [c for c in cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     index = getattr(error, "cell_index", None)
     if index is None:  # a timeout: the last cell papermill started
         started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("status", "pending") != "pending"]
