@@ -13,7 +13,7 @@ from airnub_prefect_starter.core.data_validation import DataValidationError
 from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
 from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
 from airnub_prefect_starter.data_science.config_ds import load_settings
-from airnub_prefect_starter.data_science.feature_engineering import TooFewRowsError
+from airnub_prefect_starter.data_science.feature_engineering import NonFiniteFeatureError, TooFewRowsError
 from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
 from flows.common.config import ConfigError
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
@@ -29,7 +29,7 @@ class RunFailedError(RuntimeError):
 
 
 # what a stage raises on bad data or files, by design
-RUN_FAILURES = (DataValidationError, TooFewRowsError, ModelLoadError, OSError)
+RUN_FAILURES = (DataValidationError, TooFewRowsError, NonFiniteFeatureError, ModelLoadError, OSError)
 
 
 def _describe(error: Exception) -> str:
