@@ -114,23 +114,49 @@ def inbox_files(
     return ready, waiting
 
 # %% ../../nbs/core/10_data_ingestion.ipynb #c009
+def _snapshot(path: Path, max_file_bytes: int | None) -> bytes:
+    "The bytes of `path`, read once (what is hashed is what is validated), at most `max_file_bytes`."
+    with open(path, "rb") as stream:
+        content = stream.read() if max_file_bytes is None else stream.read(max_file_bytes + 1)
+    if max_file_bytes is not None and len(content) > max_file_bytes:
+        raise DataValidationError(f"{shown_path(path)}: grew past the {max_file_bytes / 2**20:g} MB one file may hold "
+                                  "(setting inbox_max_megabytes)")
+    return content
+
+class _ChangedError(Exception):
+    "An inbox file whose bytes changed between validation and copy."
+
+def _copy_unchanged(source: Path, partial: Path, digest: str) -> None:
+    "Copy `source` to `partial`; `_ChangedError` unless the copy is the content validated (hash `digest`)."
+    shutil.copyfile(source, partial)
+    if file_sha256(partial) != digest:
+        raise _ChangedError(source)
+
+# %% ../../nbs/core/10_data_ingestion.ipynb #c009a
 def _copy_new(
-    new: dict[str, Path],  # content hash -> the inbox file holding it
-    rows: dict[str, int],  # content hash -> its number of data rows
+    new: dict[str, tuple[Path, int]],  # content hash -> the inbox file holding it and its number of data rows
     dropped: Path,  # raw folder that receives the files
     manifest: dict,  # the manifest, updated in place
-) -> None:
-    "Copy each of `new` into `dropped`, replacing an earlier copy of the same name; record it in `manifest`."
-    for digest, path in new.items():
+    waiting: dict[str, str],  # name -> why it waits, updated in place for a file that changed meanwhile
+) -> list[Path]:
+    "Copy each of `new` into `dropped`, replacing an earlier copy of the same name; record it; return those copied."
+    copied = []
+    for digest, (path, rows) in new.items():
         target = dropped / f"{path.stem}-{digest[:12]}.csv"
-        write_atomic(target, lambda partial, source=path: shutil.copyfile(source, partial))
-        earlier = [key for key, record in manifest.items() if record["source"] == path.name]
-        replaces = [manifest.pop(key)["raw_file"] for key in earlier]
-        manifest[digest] = {"source": path.name, "raw_file": target.name, "rows": rows[digest],
+        try:
+            write_atomic(target, lambda partial, source=path, digest=digest: _copy_unchanged(source, partial, digest))
+        except _ChangedError:
+            waiting[path.name] = "it changed while it was being ingested"
+            continue
+        replaces = [manifest.pop(key)["raw_file"] for key in [k for k, r in manifest.items() if r["source"] == path.name]]
+        manifest[digest] = {"source": path.name, "raw_file": target.name, "rows": rows,
                             "ingested_at": datetime.now(timezone.utc).isoformat(), "replaces": replaces}
+        copied.append(path)
     for name in {n for r in manifest.values() for n in r.get("replaces", [])} - {r["raw_file"] for r in manifest.values()}:
         (dropped / name).unlink(missing_ok=True)  # before the manifest forgets them: a rerun removes them again
+    return copied
 
+# %% ../../nbs/core/10_data_ingestion.ipynb #c009b
 def ingest_inbox(
     inbox: Path,  # folder users drop CSV files into
     dropped: Path,  # raw folder that receives the accepted files
@@ -142,14 +168,17 @@ def ingest_inbox(
     "Validate and copy new files matching `pattern` from `inbox` into `dropped`; return what was ingested, skipped, left."
     manifest = read_manifest(manifest_file)
     files, waiting = inbox_files(inbox, pattern, quiet_seconds, max_file_bytes)
-    new: dict[str, Path] = {}  # content hash -> the first file holding it: a copy under another name is skipped
+    new: dict[str, tuple[Path, int]] = {}  # content hash -> the first file holding it: another name is skipped
     for path in files:
-        if (digest := file_sha256(path)) not in manifest:
-            new.setdefault(digest, path)
-    rows = {digest: len(read_valid_csv(path)) for digest, path in new.items()}  # all validated before any is copied
-    _copy_new(new, rows, dropped, manifest)
-    if new:
+        content = _snapshot(path, max_file_bytes)
+        if (digest := hashlib.sha256(content).hexdigest()) in manifest or digest in new:
+            continue
+        if content and not content.endswith((b"\n", b"\r")):  # cut mid-line since it was listed
+            waiting[path.name] = "its last line has no line break yet"
+            continue
+        new[digest] = (path, len(read_valid_csv(path, content)))  # all validated before any is copied
+    copied = _copy_new(new, dropped, manifest, waiting)
+    if copied:
         write_json(manifest, manifest_file)
-    ingested = list(new.values())
-    return {"ingested": [p.name for p in ingested], "skipped": [p.name for p in files if p not in ingested],
-            "waiting": waiting}
+    return {"ingested": [p.name for p in copied], "skipped": [p.name for p in files if p not in copied
+                                                             and p.name not in waiting], "waiting": waiting}

@@ -5,6 +5,7 @@
 # %% ../../nbs/core/00_data_validation.ipynb #c002
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -115,9 +116,8 @@ def validate_frame(
     return table
 
 # %% ../../nbs/core/00_data_validation.ipynb #c009
-def _first_bad_byte(path: Path) -> str:
-    "Where `path` stops being UTF-8: the byte and its line (pandas reports an offset within a chunk)."
-    content = path.read_bytes()
+def _first_bad_byte(content: bytes) -> str:
+    "Where `content` stops being UTF-8: the byte and its line (pandas reports an offset within a chunk)."
     try:
         content.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -127,13 +127,15 @@ def _first_bad_byte(path: Path) -> str:
 
 def read_valid_csv(
     path: Path,  # a CSV file with the dataset's columns
+    content: bytes | None = None,  # the bytes read from `path`, when the caller has them: those are checked
 ) -> pd.DataFrame:
-    "The table in `path`, validated, with normalised column names."
+    "The table in `path` (or in `content`, read from it), validated, with normalised column names."
     shown = shown_path(path)
     try:
-        frame = pd.read_csv(path, encoding="utf-8")
+        frame = pd.read_csv(path if content is None else io.BytesIO(content), encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise DataValidationError(f"{shown}: not UTF-8 text ({_first_bad_byte(Path(path))}); save it as UTF-8 "
+        where = _first_bad_byte(Path(path).read_bytes() if content is None else content)
+        raise DataValidationError(f"{shown}: not UTF-8 text ({where}); save it as UTF-8 "
                                   "(in a spreadsheet: 'CSV UTF-8')") from error
     except pd.errors.EmptyDataError as error:
         raise DataValidationError(f"{shown}: the file is empty") from error
