@@ -76,8 +76,9 @@ def _settled_file(
     "`path`'s size and modification time; `DataValidationError` unless it is a regular file inside `inbox` within the limit."
     try:
         resolved, status = path.resolve(strict=True), path.stat()
-    except (OSError, RuntimeError) as error:  # RuntimeError: a link loop
-        raise DataValidationError(f"{shown_path(path)}: cannot be read ({error.__class__.__name__})") from error
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "a loop of links"
+        raise DataValidationError(f"{shown_path(path)}: cannot be read ({reason})") from error
     if not resolved.is_relative_to(inbox.resolve()):
         raise DataValidationError(f"{shown_path(path)}: a link to {shown_path(resolved)}, outside the inbox; "
                                   "copy the file into the inbox instead")
