@@ -52,8 +52,10 @@ def _describe(error: Exception) -> str:
 def _read_yaml_mapping(path: Path, what: str) -> dict:
     import yaml
 
+    from flows.common.safe_yaml import load_yaml  # aliases that expand without bound are refused
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise UsageError(f"{path}: cannot read the {what} ({error.strerror})") from None
     except yaml.YAMLError as error:
@@ -97,7 +99,7 @@ def _reports_in(result) -> list[Path]:
 
 def _run(args: argparse.Namespace) -> int:
     from airnub_prefect_starter.core.data_validation import DataValidationError
-    from airnub_prefect_starter.data_science.feature_engineering import TooFewRowsError
+    from airnub_prefect_starter.data_science.feature_engineering import NonFiniteFeatureError, TooFewRowsError
     from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
     from flows.common.config import ConfigError
 
@@ -107,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
         result = state.result()
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    except (DataValidationError, TooFewRowsError, ModelLoadError, OSError) as error:  # bad data or files, by design
+    except (DataValidationError, TooFewRowsError, NonFiniteFeatureError, ModelLoadError, OSError) as error:  # by design
         raise RunFailedError(_describe(error)) from error  # the flow's log above holds the traceback
     if args.json:
         print(json.dumps(result, indent=2, default=str))

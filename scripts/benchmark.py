@@ -71,6 +71,7 @@ def fresh_outputs(scratch: Path, name: str) -> None:
     for key, folder in (("DATA_ROOT", "data"), ("MODELS_DIR", "models"), ("REPORTS_DIR", "reports"),
                         ("CACHE_DIR", "cache")):
         os.environ[f"AIRNUB_{key}"] = str(root / folder)
+    os.environ["AIRNUB_INBOX_QUIET_SECONDS"] = "0"  # the synthetic file is written whole (atomically): take it at once
 
 
 def raw_pipeline() -> None:

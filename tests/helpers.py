@@ -29,9 +29,15 @@ def free_port() -> int:
 
 
 def output_overrides(tmp: Path) -> dict[str, str]:
-    """AIRNUB_* variables that move data, models and reports under `tmp` (the code and nbs/ stay)."""
+    """AIRNUB_* variables that move data, models and reports under `tmp` (the code and nbs/ stay), no inbox wait."""
     return {"AIRNUB_DATA_ROOT": str(tmp / "data"), "AIRNUB_MODELS_DIR": str(tmp / "models"),
-            "AIRNUB_REPORTS_DIR": str(tmp / "reports"), "AIRNUB_CACHE_DIR": str(tmp / "cache")}
+            "AIRNUB_REPORTS_DIR": str(tmp / "reports"), "AIRNUB_CACHE_DIR": str(tmp / "cache"),
+            "AIRNUB_INBOX_QUIET_SECONDS": "0"}  # tests drop complete files: no need to wait for them to settle
+
+
+# A 396-byte YAML document whose aliases expand to 9**9 strings ("billion laughs").
+BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
 
 
 RECORD = "from airnub_prefect_starter.core.notebook_values import record"

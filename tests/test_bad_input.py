@@ -10,15 +10,24 @@ configs/variables (tests/test_cli.py, tests/flows/test_variables_sync.py).
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers import PROJECT_ROOT, airnub, output_overrides
 from prefect.testing.utilities import prefect_test_harness
 
-from airnub_prefect_starter.data_science.dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN, load_bundled_wine
+from airnub_prefect_starter.data_science.dataset_processing import (
+    MEASUREMENT_COLUMNS,
+    TARGET_COLUMN,
+    load_bundled_wine,
+    synthetic_wine,
+)
 from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
 from flows.cli import execute
 
@@ -65,6 +74,19 @@ def earlier_run(trained_outputs, project, tmp_path):
 
 
 WINE_HEADER, WINE_ROW = load_bundled_wine().head(1).to_csv(index=False).splitlines()
+
+
+def row_with(column: str, value: str) -> str:
+    """WINE_ROW with the cell of `column` (its header in WINE_HEADER) set to `value`."""
+    cells = WINE_ROW.split(",")
+    cells[WINE_HEADER.split(",").index(column)] = value
+    return ",".join(cells)
+
+
+def bad_cell(column: str, value: str) -> bytes:
+    return f"{WINE_HEADER}\n{WINE_ROW}\n{row_with(column, value)}\n".encode()
+
+
 BAD_CSVS = {  # file content -> what the last line says after the file's path
     "ragged": (f"{WINE_HEADER}\n{WINE_ROW}\n{WINE_ROW},1,2\n".encode(),
                "malformed CSV (Expected 14 fields in line 3, saw 16)"),
@@ -76,6 +98,14 @@ BAD_CSVS = {  # file content -> what the last line says after the file's path
     "extra_column": (f"{WINE_HEADER},notes\n{WINE_ROW},smoky\n".encode(),
                      "unexpected column(s) notes; expected exactly: "
                      f"{', '.join([*MEASUREMENT_COLUMNS, TARGET_COLUMN])}"),
+    "infinity": (bad_cell("alcohol", "Infinity"), "column alcohol has non-finite value 'inf' in data row 2"),
+    "minus_inf": (bad_cell("hue", "-INF"), "column hue has non-finite value '-inf' in data row 2"),
+    "overflow": (bad_cell("proline", "1e999"), "column proline has non-finite value 'inf' in data row 2"),
+    "absurd": (bad_cell("magnesium", "1e300"), "column magnesium has out-of-range value '1e+300' in data row 2"),
+    "zero_hue": (bad_cell("hue", "0"), "column hue has value '0.0' in data row 2; it must be positive"),
+    "clashing_headers": (f"{WINE_HEADER},Alcohol \n{WINE_ROW},1\n".encode(),
+                         "headers 'alcohol' and 'Alcohol ' are the same column ('alcohol') after snake-casing"),
+    "huge_field": (bad_cell("magnesium", "9" * 5_000_000 + "x"), "column magnesium has non-numeric value '999"),
 }
 
 
@@ -88,10 +118,93 @@ def test_a_bad_dropped_csv_stops_ingestion_and_changes_nothing(earlier_run, caps
 
     code, message = run_cli(capsys, "run", "demo", "--stage", "ingestion")
     assert code == 1
-    assert message.startswith(f"airnub: {dropped}: {reason}"), message
+    assert message.startswith(f"airnub: {dropped}: {reason}"), message[:300]
+    assert len(message) < 400, "a message quotes an excerpt of the data, not all of it"
     after = snapshot(earlier_run.data_root)
     after.pop(str(dropped.relative_to(earlier_run.data_root)))
     assert after == before, "raw/dropped, the manifest and the processed tables stay as they were"
+
+
+def test_a_file_name_with_a_line_break_cannot_split_the_message(earlier_run, capsys):
+    dropped = earlier_run.inbox / "harvest\nairnub: all good.csv"
+    dropped.write_bytes(bad_cell("ash", "high"))
+    code, message = run_cli(capsys, "run", "demo", "--stage", "ingestion")
+    assert code == 1
+    assert message == f"airnub: {str(dropped)!r}: column ash has non-numeric value 'high' in data row 2", message
+
+
+def _link_outside(inbox: Path) -> str:
+    outside = inbox.parent / "elsewhere.csv"
+    outside.write_bytes(bad_cell("alcohol", "13.0"))  # a good file, but not in the inbox
+    (inbox / "linked.csv").symlink_to(outside)
+    return f"{inbox / 'linked.csv'}: a link to {outside}, outside the inbox; copy the file into the inbox instead"
+
+
+def _device(inbox: Path) -> str:
+    os.mknod(inbox / "null.csv", stat.S_IFCHR | 0o666, os.makedev(1, 3))  # /dev/null: reads as an empty file
+    return f"{inbox / 'null.csv'}: not a regular file; only regular files are ingested"
+
+
+def _too_large(inbox: Path) -> str:
+    synthetic_wine(40).to_csv(inbox / "big.csv", index=False)  # a valid file of over 1 MB
+    size = (inbox / "big.csv").stat().st_size / 2**20
+    assert size > 1
+    return f"{inbox / 'big.csv'}: {size:.1f} MB, larger than the 1 MB one file may hold (setting inbox_max_megabytes)"
+
+
+@pytest.mark.parametrize("entry", [_link_outside, _device, _too_large], ids=["link-outside", "device", "too-large"])
+def test_only_regular_files_of_the_inbox_within_the_size_limit_are_read(earlier_run, capsys, monkeypatch, entry):
+    """A link to /dev/zero (refused like any link out of the inbox) would otherwise be read without end."""
+    monkeypatch.setenv("AIRNUB_INBOX_MAX_MEGABYTES", "1")
+    before = snapshot(earlier_run.data_root / "raw"), snapshot(earlier_run.processed)
+    expected = entry(earlier_run.inbox)
+    code, message = run_cli(capsys, "run", "demo", "--stage", "ingestion")
+    assert (code, message) == (1, f"airnub: {expected}")
+    assert (snapshot(earlier_run.data_root / "raw"), snapshot(earlier_run.processed)) == before
+
+
+GOOD_DIGEST = "a" * 64
+NOT_A_RECORD = "is not a record of source, raw_file and rows"
+GOOD_RECORD = {"source": "a.csv", "raw_file": "a-aaaaaaaaaaaa.csv", "rows": 1, "ingested_at": "2026-01-01T00:00:00"}
+
+
+@pytest.mark.parametrize(("manifest", "problem"), [
+    ([], "the top level is a list, not a mapping"),
+    ({"harvest.csv": "done"}, f"entry 'harvest.csv' {NOT_A_RECORD}"),
+    ({GOOD_DIGEST: {**GOOD_RECORD, "raw_file": "../../../outside.csv"}}, f"entry '{GOOD_DIGEST}' {NOT_A_RECORD}"),
+    ({GOOD_DIGEST: {**GOOD_RECORD, "rows": "1"}}, f"entry '{GOOD_DIGEST}' {NOT_A_RECORD}"),
+], ids=["list", "wrong-shape", "path-in-raw-file", "rows-as-text"])
+def test_a_manifest_of_the_wrong_shape_stops_ingestion_before_anything_is_copied(earlier_run, capsys, manifest,
+                                                                                problem):
+    earlier_run.ingest_manifest.write_text(json.dumps(manifest))
+    (earlier_run.inbox / "harvest.csv").write_bytes(bad_cell("alcohol", "13.5"))
+    before = snapshot(earlier_run.data_root)
+    code, message = run_cli(capsys, "run", "demo", "--stage", "ingestion")
+    assert (code, message) == (1, f"airnub: {earlier_run.ingest_manifest}: not a valid ingestion manifest "
+                                  f"({problem}); restore it, or remove it to ingest the inbox again")
+    assert snapshot(earlier_run.data_root) == before, "nothing copied"
+
+
+def test_a_non_finite_value_in_an_earlier_raw_file_is_named_by_processing(earlier_run, capsys):
+    """A raw file taken in before validation refused infinite values: processing names it and replaces nothing."""
+    legacy = earlier_run.raw_dropped / "harvest-0123456789ab.csv"
+    legacy.write_bytes(bad_cell("flavanoids", "inf"))
+    before = snapshot(earlier_run.interim), snapshot(earlier_run.processed)
+    code, message = run_cli(capsys, "run", "demo", "--stage", "processing")
+    assert (code, message) == (1, f"airnub: {legacy}: column flavanoids has non-finite value 'inf' in data row 2")
+    assert (snapshot(earlier_run.interim), snapshot(earlier_run.processed)) == before
+
+
+def test_a_non_finite_feature_table_is_refused_by_training_naming_it(earlier_run, capsys):
+    features = pd.read_parquet(earlier_run.features)
+    features.loc[2, "alcohol"] = float("inf")
+    features.to_parquet(earlier_run.features, index=False)
+    before = snapshot(earlier_run.models)
+    code, message = run_cli(capsys, "run", "demo", "--stage", "analysis")
+    assert code == 1
+    assert message.startswith(f"airnub: {earlier_run.features}: column alcohol has non-finite value inf in row 3; "
+                              "no model can learn from it"), message
+    assert snapshot(earlier_run.models) == before, "the model still matches the last good features"
 
 
 @pytest.mark.parametrize(("stage", "needs", "run_first", "outputs"), [

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
+import stat
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from .data_validation import DataValidationError, read_valid_csv
+from .data_validation import DataValidationError, quoted, read_valid_csv, shown_path
 from ..data_science.dataset_processing import load_bundled_wine
 from ..data_science.storage import file_sha256, write_atomic, write_csv, write_json
 
 # %% auto #0
-__all__ = ['ingest_bundled_dataset', 'read_manifest', 'ingest_inbox']
+__all__ = ['ingest_bundled_dataset', 'read_manifest', 'inbox_files', 'ingest_inbox']
 
 # %% ../../nbs/core/10_data_ingestion.ipynb #c005
 def ingest_bundled_dataset(
@@ -35,33 +39,147 @@ def ingest_bundled_dataset(
     return {"file": str(raw_file), "rows": len(frame), "written": not unchanged}
 
 # %% ../../nbs/core/10_data_ingestion.ipynb #c008
+def _plain_name(name: object) -> bool:
+    "Whether `name` is the name of a file in a folder (no folder part, not `.` or `..`)."
+    return isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name
+
+def _is_record(digest: str, record: object) -> bool:
+    "Whether `digest: record` is a manifest entry: a SHA-256 and the source, raw file name and row count."
+    return (re.fullmatch(r"[0-9a-f]{64}", digest) is not None and isinstance(record, dict)
+            and isinstance(record.get("source"), str) and _plain_name(record.get("raw_file"))
+            and type(record.get("rows")) is int and isinstance(record.get("replaces", []), list)
+            and all(map(_plain_name, record.get("replaces", []))))
+
 def read_manifest(manifest_file: Path) -> dict:
     "The ingestion manifest: `{sha256: record}`; empty when none exists yet."
     if not manifest_file.exists():
         return {}
     try:
-        return json.loads(manifest_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DataValidationError(f"{manifest_file}: not a valid ingestion manifest ({error}); "
-                                  "restore it, or remove it to ingest the inbox again") from error
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as error:  # JSON and UTF-8 errors are ValueErrors
+        problem = str(error)
+    else:
+        problem = (f"the top level is a {type(manifest).__name__}, not a mapping" if not isinstance(manifest, dict)
+                   else next((f"entry {quoted(key)} is not a record of source, raw_file and rows"
+                              for key, record in manifest.items() if not _is_record(key, record)), None))
+    if problem:
+        raise DataValidationError(f"{shown_path(manifest_file)}: not a valid ingestion manifest ({problem}); "
+                                  "restore it, or remove it to ingest the inbox again")
+    return manifest
+
+# %% ../../nbs/core/10_data_ingestion.ipynb #c008b
+def _settled_file(
+    path: Path,  # a file of the inbox
+    inbox: Path,  # the inbox folder
+    max_file_bytes: int | None,  # the largest file taken; None: no limit
+) -> tuple[int, float]:
+    "`path`'s size and modification time; `DataValidationError` unless it is a regular file inside `inbox` within the limit."
+    try:
+        resolved, status = path.resolve(strict=True), path.stat()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "a loop of links"
+        raise DataValidationError(f"{shown_path(path)}: cannot be read ({reason})") from error
+    if not resolved.is_relative_to(inbox.resolve()):
+        raise DataValidationError(f"{shown_path(path)}: a link to {shown_path(resolved)}, outside the inbox; "
+                                  "copy the file into the inbox instead")
+    if not stat.S_ISREG(status.st_mode):
+        raise DataValidationError(f"{shown_path(path)}: not a regular file; only regular files are ingested")
+    if max_file_bytes is not None and status.st_size > max_file_bytes:
+        raise DataValidationError(f"{shown_path(path)}: {status.st_size / 2**20:.1f} MB, larger than the "
+                                  f"{max_file_bytes / 2**20:g} MB one file may hold (setting inbox_max_megabytes)")
+    return status.st_size, status.st_mtime
+
+def _ends_a_line(path: Path) -> bool:
+    "Whether the last byte of the non-empty file `path` is a line break."
+    with open(path, "rb") as stream:
+        stream.seek(-1, 2)
+        return stream.read(1) in (b"\n", b"\r")
+
+# %% ../../nbs/core/10_data_ingestion.ipynb #c008c
+def inbox_files(
+    inbox: Path,  # folder users drop CSV files into
+    pattern: str = "*.csv",  # which files of the inbox to take (a glob)
+    quiet_seconds: float = 0,  # leave a file changed more recently than this: it may still be being written
+    max_file_bytes: int | None = None,  # refuse a larger file; None: no limit
+) -> tuple[list[Path], dict[str, str]]:
+    "The files of `inbox` matching `pattern` that are ready, and `{name: why}` for those still being written."
+    ready, waiting = [], {}
+    for path in sorted(inbox.glob(pattern)) if inbox.is_dir() else []:
+        size, modified = _settled_file(path, inbox, max_file_bytes)
+        if (age := time.time() - modified) < quiet_seconds:
+            waiting[path.name] = f"changed {age:.0f} s ago, less than inbox_quiet_seconds = {quiet_seconds:g}"
+        elif size and not _ends_a_line(path):
+            waiting[path.name] = "its last line has no line break yet"
+        else:
+            ready.append(path)
+    return ready, waiting
 
 # %% ../../nbs/core/10_data_ingestion.ipynb #c009
+def _snapshot(path: Path, max_file_bytes: int | None) -> bytes:
+    "The bytes of `path`, read once (what is hashed is what is validated), at most `max_file_bytes`."
+    with open(path, "rb") as stream:
+        content = stream.read() if max_file_bytes is None else stream.read(max_file_bytes + 1)
+    if max_file_bytes is not None and len(content) > max_file_bytes:
+        raise DataValidationError(f"{shown_path(path)}: grew past the {max_file_bytes / 2**20:g} MB one file may hold "
+                                  "(setting inbox_max_megabytes)")
+    return content
+
+class _ChangedError(Exception):
+    "An inbox file whose bytes changed between validation and copy."
+
+def _copy_unchanged(source: Path, partial: Path, digest: str) -> None:
+    "Copy `source` to `partial`; `_ChangedError` unless the copy is the content validated (hash `digest`)."
+    shutil.copyfile(source, partial)
+    if file_sha256(partial) != digest:
+        raise _ChangedError(source)
+
+# %% ../../nbs/core/10_data_ingestion.ipynb #c009a
+def _copy_new(
+    new: dict[str, tuple[Path, int]],  # content hash -> the inbox file holding it and its number of data rows
+    dropped: Path,  # raw folder that receives the files
+    manifest: dict,  # the manifest, updated in place
+    waiting: dict[str, str],  # name -> why it waits, updated in place for a file that changed meanwhile
+) -> list[Path]:
+    "Copy each of `new` into `dropped`, replacing an earlier copy of the same name; record it; return those copied."
+    copied = []
+    for digest, (path, rows) in new.items():
+        target = dropped / f"{path.stem}-{digest[:12]}.csv"
+        try:
+            write_atomic(target, lambda partial, source=path, digest=digest: _copy_unchanged(source, partial, digest))
+        except _ChangedError:
+            waiting[path.name] = "it changed while it was being ingested"
+            continue
+        replaces = [manifest.pop(key)["raw_file"] for key in [k for k, r in manifest.items() if r["source"] == path.name]]
+        manifest[digest] = {"source": path.name, "raw_file": target.name, "rows": rows,
+                            "ingested_at": datetime.now(timezone.utc).isoformat(), "replaces": replaces}
+        copied.append(path)
+    for name in {n for r in manifest.values() for n in r.get("replaces", [])} - {r["raw_file"] for r in manifest.values()}:
+        (dropped / name).unlink(missing_ok=True)  # before the manifest forgets them: a rerun removes them again
+    return copied
+
+# %% ../../nbs/core/10_data_ingestion.ipynb #c009b
 def ingest_inbox(
     inbox: Path,  # folder users drop CSV files into
     dropped: Path,  # raw folder that receives the accepted files
     manifest_file: Path,  # JSON manifest of what was ingested
     pattern: str = "*.csv",  # which files of the inbox to take (a glob, e.g. "harvest_*.csv")
+    quiet_seconds: float = 0,  # leave a file changed more recently than this: it may still be being written
+    max_file_bytes: int | None = None,  # refuse a larger file; None: no limit
 ) -> dict:
-    "Validate and copy new CSV files matching `pattern` from `inbox` into `dropped`; return what was ingested and skipped."
+    "Validate and copy new files matching `pattern` from `inbox` into `dropped`; return what was ingested, skipped, left."
     manifest = read_manifest(manifest_file)
-    candidates = {path: file_sha256(path) for path in sorted(inbox.glob(pattern))} if inbox.exists() else {}
-    new = {path: digest for path, digest in candidates.items() if digest not in manifest}
-    rows = {path: len(read_valid_csv(path)) for path in new}  # all validated before any is copied
-    for path, digest in new.items():
-        target = dropped / f"{path.stem}-{digest[:12]}.csv"
-        write_atomic(target, lambda partial, source=path: partial.write_bytes(source.read_bytes()))
-        manifest[digest] = {"source": path.name, "raw_file": target.name, "rows": rows[path],
-                            "ingested_at": datetime.now(timezone.utc).isoformat()}
-    if new:
+    files, waiting = inbox_files(inbox, pattern, quiet_seconds, max_file_bytes)
+    new: dict[str, tuple[Path, int]] = {}  # content hash -> the first file holding it: another name is skipped
+    for path in files:
+        content = _snapshot(path, max_file_bytes)
+        if (digest := hashlib.sha256(content).hexdigest()) in manifest or digest in new:
+            continue
+        if content and not content.endswith((b"\n", b"\r")):  # cut mid-line since it was listed
+            waiting[path.name] = "its last line has no line break yet"
+            continue
+        new[digest] = (path, len(read_valid_csv(path, content)))  # all validated before any is copied
+    copied = _copy_new(new, dropped, manifest, waiting)
+    if copied:
         write_json(manifest, manifest_file)
-    return {"ingested": [p.name for p in new], "skipped": [p.name for p in candidates if p not in new]}
+    return {"ingested": [p.name for p in copied], "skipped": [p.name for p in files if p not in copied
+                                                             and p.name not in waiting], "waiting": waiting}

@@ -5,8 +5,10 @@
 # %% ../../nbs/core/00_data_validation.ipynb #c002
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from airnub_prefect_starter.data_science.dataset_processing import (
@@ -14,44 +16,108 @@ from airnub_prefect_starter.data_science.dataset_processing import (
     TARGET_CLASSES,
     TARGET_COLUMN,
     normalise_columns,
+    snake_case,
 )
+from ..data_science.feature_engineering import DERIVED_COLUMNS, DIVISORS, add_features
 
 # %% auto #0
-__all__ = ['DataValidationError', 'validate_frame', 'read_valid_csv']
+__all__ = ['EXCERPT_CHARACTERS', 'MAX_MAGNITUDE', 'DataValidationError', 'excerpt', 'quoted', 'shown_path', 'validate_frame',
+           'read_valid_csv']
 
 # %% ../../nbs/core/00_data_validation.ipynb #c004
 class DataValidationError(ValueError):
     "An input table does not match the dataset's schema."
 
+# %% ../../nbs/core/00_data_validation.ipynb #c004b
+EXCERPT_CHARACTERS = 80  # the most characters of user data one message quotes
+
+def excerpt(text: object, limit: int = EXCERPT_CHARACTERS) -> str:
+    "`text` as a string of at most `limit` characters, an ellipsis marking a cut."
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+def quoted(value: object) -> str:
+    "`value` for a one-line message: the `repr` of its excerpt (line breaks and control characters escaped)."
+    return repr(excerpt(value))
+
+def shown_path(path: Path | str) -> str:
+    "`path` for a one-line message: its name cut to an excerpt; quoted when it holds a line break or control character."
+    path = Path(path)
+    text = str(path.with_name(excerpt(path.name))) if path.name else str(path)
+    return text if text.isprintable() else repr(text)
+
 # %% ../../nbs/core/00_data_validation.ipynb #c006
+MAX_MAGNITUDE = 1e15  # no measurement is larger; beyond it, scaling the features overflows
+
+def _check_headers(headers: pd.Index, source: str) -> None:
+    "`DataValidationError` when two of `headers` are the same after snake-casing."
+    alike: dict[str, list] = {}
+    for header in headers:
+        alike.setdefault(snake_case(header), []).append(header)
+    if clash := next((names for names in alike.values() if len(names) > 1), None):
+        raise DataValidationError(f"{source}: headers {' and '.join(map(quoted, clash[:3]))} are the same column "
+                                  f"({quoted(snake_case(clash[0]))}) after snake-casing; keep one")
+
+def _listing(names: list, most: int = 5) -> str:
+    "At most `most` of `names`, each an excerpt, and how many more there are."
+    shown = ", ".join(excerpt(name) for name in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+# %% ../../nbs/core/00_data_validation.ipynb #c006a
+def _numbers(table: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
+    "`columns` of `table` as floats; `DataValidationError` at the first cell that is not a finite, plausible number."
+    numbers = table[columns].apply(pd.to_numeric, errors="coerce").astype("float64")
+    for column in columns:
+        values, cells = numbers[column], table[column]
+        problems = {"non-numeric value": values.isna() & cells.notna(), "non-finite value": np.isinf(values),
+                    "out-of-range value": np.isfinite(values) & (values.abs() > MAX_MAGNITUDE)}
+        for problem, bad in problems.items():
+            if bad.any():
+                row = int(bad.to_numpy().argmax())
+                limit = f" (measurements are at most {MAX_MAGNITUDE:g} in size)" if problem.startswith("out") else ""
+                raise DataValidationError(f"{source}: column {column} has {problem} {quoted(cells.iloc[row])} "
+                                          f"in data row {row + 1}{limit}")
+    return numbers
+
+def _check_features(numbers: pd.DataFrame, table: pd.DataFrame, source: str) -> None:
+    "`DataValidationError` at the first complete row of `numbers` the features cannot be built from."
+    complete = numbers.dropna()  # cleaning drops the others
+    for column in DIVISORS:
+        if (bad := complete.index[complete[column] <= 0]).size:
+            raise DataValidationError(f"{source}: column {column} has value {quoted(table[column].iloc[bad[0]])} in "
+                                      f"data row {bad[0] + 1}; it must be positive (a feature divides by it)")
+    derived = add_features(complete)[list(DERIVED_COLUMNS)]
+    if (bad := derived.index[~np.isfinite(derived).all(axis=1)]).size:
+        name = next(c for c in DERIVED_COLUMNS if not np.isfinite(derived.at[bad[0], c]))
+        raise DataValidationError(f"{source}: data row {bad[0] + 1} gives feature {name} a non-finite value; "
+                                  "check the row's measurements")
+
+# %% ../../nbs/core/00_data_validation.ipynb #c006b
 def validate_frame(
     frame: pd.DataFrame,  # a table with the dataset's columns
     source: str,  # what to call the table in errors, usually its file path
 ) -> pd.DataFrame:
-    "`frame` with normalised column names, or `DataValidationError` naming `source` and the column."
-    table = normalise_columns(frame)
+    "`frame` with normalised column names, or `DataValidationError` naming `source`, the column and the row."
+    _check_headers(frame.columns, source)
+    table = normalise_columns(frame).reset_index(drop=True)
     expected = [*MEASUREMENT_COLUMNS, TARGET_COLUMN]
     if table.empty:
         raise DataValidationError(f"{source}: no data rows")
     if missing := [c for c in expected if c not in table.columns]:
         raise DataValidationError(f"{source}: missing column(s) {', '.join(missing)}")
     if extra := [c for c in table.columns if c not in expected]:
-        raise DataValidationError(f"{source}: unexpected column(s) {', '.join(map(str, extra))}; "
+        raise DataValidationError(f"{source}: unexpected column(s) {_listing(extra)}; "
                                   f"expected exactly: {', '.join(expected)}")
-    for column in expected:
-        numbers = pd.to_numeric(table[column], errors="coerce")
-        if bad := table.index[numbers.isna() & table[column].notna()].tolist():
-            raise DataValidationError(f"{source}: column {column} has non-numeric value "
-                                      f"{table[column][bad[0]]!r} in data row {bad[0] + 1}")
-    if unknown := sorted(set(table[TARGET_COLUMN].dropna()) - set(TARGET_CLASSES)):
-        raise DataValidationError(f"{source}: column {TARGET_COLUMN} has unknown class(es) {unknown}; "
+    numbers = _numbers(table, expected, source)
+    if unknown := sorted(set(numbers[TARGET_COLUMN].dropna()) - set(TARGET_CLASSES)):
+        raise DataValidationError(f"{source}: column {TARGET_COLUMN} has unknown class(es) {_listing(unknown)}; "
                                   f"expected one of {list(TARGET_CLASSES)}")
+    _check_features(numbers, table, source)
     return table
 
 # %% ../../nbs/core/00_data_validation.ipynb #c009
-def _first_bad_byte(path: Path) -> str:
-    "Where `path` stops being UTF-8: the byte and its line (pandas reports an offset within a chunk)."
-    content = path.read_bytes()
+def _first_bad_byte(content: bytes) -> str:
+    "Where `content` stops being UTF-8: the byte and its line (pandas reports an offset within a chunk)."
     try:
         content.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -61,16 +127,19 @@ def _first_bad_byte(path: Path) -> str:
 
 def read_valid_csv(
     path: Path,  # a CSV file with the dataset's columns
+    content: bytes | None = None,  # the bytes read from `path`, when the caller has them: those are checked
 ) -> pd.DataFrame:
-    "The table in `path`, validated, with normalised column names."
+    "The table in `path` (or in `content`, read from it), validated, with normalised column names."
+    shown = shown_path(path)
     try:
-        frame = pd.read_csv(path, encoding="utf-8")
+        frame = pd.read_csv(path if content is None else io.BytesIO(content), encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise DataValidationError(f"{path}: not UTF-8 text ({_first_bad_byte(Path(path))}); save it as UTF-8 "
+        where = _first_bad_byte(Path(path).read_bytes() if content is None else content)
+        raise DataValidationError(f"{shown}: not UTF-8 text ({where}); save it as UTF-8 "
                                   "(in a spreadsheet: 'CSV UTF-8')") from error
     except pd.errors.EmptyDataError as error:
-        raise DataValidationError(f"{path}: the file is empty") from error
+        raise DataValidationError(f"{shown}: the file is empty") from error
     except pd.errors.ParserError as error:
         reason = str(error).strip().removeprefix("Error tokenizing data. C error: ")  # pandas ends it with a newline
-        raise DataValidationError(f"{path}: malformed CSV ({reason})") from error
-    return validate_frame(frame, str(path))
+        raise DataValidationError(f"{shown}: malformed CSV ({excerpt(reason, 200)})") from error
+    return validate_frame(frame, shown)

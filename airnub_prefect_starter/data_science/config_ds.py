@@ -104,13 +104,16 @@ class Settings:
     max_workers: int  # how many tasks (notebook kernels) run at once
     dask_scheduler_address: str  # an existing Dask scheduler; empty: a local cluster
     work_pool: str  # the Prefect work pool deployments run on
+    inbox_quiet_seconds: int  # an inbox file changed more recently may still be being written: left for later
+    inbox_max_megabytes: int  # the largest inbox file ingestion takes
 
 TASK_RUNNERS = ("threads", "processes", "dask")
 
-def _positive_whole(values: dict[str, str], key: str, source: Path, unit: str = "") -> int:
+def _positive_whole(values: dict[str, str], key: str, source: Path, unit: str = "", minimum: int = 1) -> int:
     raw = values[key]
-    if not raw.isdigit() or int(raw) <= 0:
-        raise ValueError(f"{source}: '{key}' must be a positive whole number{unit}, got {raw!r} "
+    if not raw.isdigit() or int(raw) < minimum:
+        kind = "positive whole number" if minimum > 0 else "whole number"
+        raise ValueError(f"{source}: '{key}' must be a {kind}{unit}, got {raw!r} "
                          f"(or set {ENV_PREFIX}{key.upper()})")
     return int(raw)
 
@@ -132,7 +135,8 @@ def load_settings(
     source = root / SETTINGS_FILE
     values = read_settings(source, environ)
     required = ["data_root", "models_dir", "reports_dir", "cache_dir", "notebooks_dir", "kernel_name", "cell_timeout_seconds",
-                "task_runner", "max_workers", "dask_scheduler_address", "work_pool", *_PATH_KEYS.values()]
+                "task_runner", "max_workers", "dask_scheduler_address", "work_pool", "inbox_quiet_seconds",
+                "inbox_max_megabytes", *_PATH_KEYS.values()]
     missing = [key for key in required if key not in values]
     if missing:
         raise KeyError(f"{source}: missing setting(s) {', '.join(missing)}")
@@ -144,7 +148,9 @@ def load_settings(
                     cell_timeout_seconds=_positive_whole(values, "cell_timeout_seconds", source, " of seconds"),
                     task_runner=_one_of(values, "task_runner", source, TASK_RUNNERS),
                     max_workers=_positive_whole(values, "max_workers", source),
-                    dask_scheduler_address=values["dask_scheduler_address"], work_pool=values["work_pool"])
+                    dask_scheduler_address=values["dask_scheduler_address"], work_pool=values["work_pool"],
+                    inbox_quiet_seconds=_positive_whole(values, "inbox_quiet_seconds", source, " of seconds", minimum=0),
+                    inbox_max_megabytes=_positive_whole(values, "inbox_max_megabytes", source))
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c021
 def ensure_directories(paths: ProjectPaths) -> ProjectPaths:

@@ -15,18 +15,20 @@ from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
 from .storage import write_parquet
 
 # %% auto #0
-__all__ = ['DERIVED_COLUMNS', 'FEATURE_COLUMNS', 'add_features', 'TooFewRowsError', 'build_feature_table', 'main']
+__all__ = ['DERIVED_COLUMNS', 'FEATURE_COLUMNS', 'DIVISORS', 'add_features', 'TooFewRowsError', 'NonFiniteFeatureError',
+           'check_finite', 'build_feature_table', 'main']
 
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c005
 DERIVED_COLUMNS = ("flavanoid_share", "colour_to_hue", "log_proline")
 FEATURE_COLUMNS = (*MEASUREMENT_COLUMNS, *DERIVED_COLUMNS)
+DIVISORS = ("total_phenols", "hue")  # the ratio features divide by these, so they must be positive
 
 def add_features(
     clean: pd.DataFrame,  # a clean table with the measurement columns
 ) -> pd.DataFrame:
     "`clean` with the derived feature columns added."
-    if (clean["total_phenols"] <= 0).any() or (clean["hue"] <= 0).any():
-        raise ValueError("total_phenols and hue must be positive to build ratio features")
+    if (clean[list(DIVISORS)] <= 0).any(axis=None):
+        raise ValueError(f"{' and '.join(DIVISORS)} must be positive to build ratio features")
     return clean.assign(
         flavanoid_share=clean["flavanoids"] / clean["total_phenols"],
         colour_to_hue=clean["color_intensity"] / clean["hue"],
@@ -36,6 +38,22 @@ def add_features(
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c010
 class TooFewRowsError(ValueError):
     "A table with fewer rows than a stage accepts (a truncated delivery, most likely)."
+
+class NonFiniteFeatureError(ValueError):
+    "A feature table holding an infinite or missing value, which no model can learn from."
+
+def check_finite(
+    features: pd.DataFrame,  # a table with the feature columns
+    source: str,  # what to call the table in errors, usually its file path
+) -> pd.DataFrame:
+    "`features`, or `NonFiniteFeatureError` naming `source` and the first column and row that is not a finite number."
+    values = features[list(FEATURE_COLUMNS)].to_numpy(dtype="float64")
+    if (bad := np.argwhere(~np.isfinite(values))).size:
+        row, column = bad[0]
+        raise NonFiniteFeatureError(f"{source}: column {FEATURE_COLUMNS[column]} has non-finite value "
+                                    f"{values[row, column]} in row {row + 1}; no model can learn from it: "
+                                    "run the processing stage again (it names the raw file holding it)")
+    return features
 
 def build_feature_table(
     interim_file: Path,  # clean interim parquet table
@@ -47,7 +65,7 @@ def build_feature_table(
     if len(clean) < min_rows:
         raise TooFewRowsError(f"{interim_file}: {len(clean)} clean rows, fewer than min_rows = {min_rows}; "
                          "is a delivery truncated?")
-    features = add_features(clean)
+    features = check_finite(add_features(clean), str(interim_file))
     write_parquet(features, processed_file)
     return {"rows": len(features), "features": len(FEATURE_COLUMNS)}
 

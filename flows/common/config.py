@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import stat
 from pathlib import Path
 
 import yaml
@@ -20,6 +21,7 @@ from prefect.logging import get_run_logger
 from prefect.variables import Variable
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
+from flows.common.safe_yaml import MAX_FILE_BYTES, load_yaml
 
 CONFIG_ROOT = Path("configs") / "variables"
 SEPARATOR = "__"
@@ -52,14 +54,25 @@ def name_of_file(path: Path, config_root: Path) -> str:
     return name
 
 
-def read_config_file(path: Path) -> dict:
-    """The mapping in the YAML file `path`, checked to be storable as a Variable; errors name the file and line."""
+def _read_text(path: Path) -> str:
+    """The text of the regular file `path`, read only up to the size limit (a link to /dev/zero never ends)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigError(f"{path}: not a regular file; a config is a YAML file")
+        with path.open("rb") as stream:
+            content = stream.read(MAX_FILE_BYTES + 1)
+        if len(content) > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES >> 10} KB; a config file holds one small mapping")
+        return content.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot be read ({error})") from error
+
+
+def read_config_file(path: Path) -> dict:
+    """The mapping in the YAML file `path`, checked to be storable as a Variable; errors name the file and line."""
+    text = _read_text(path)
     try:
-        value = yaml.safe_load(text)
+        value = load_yaml(text)  # refuses aliases that expand beyond a config's size before anything walks them
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

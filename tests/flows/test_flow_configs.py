@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
+from helpers import BILLION_LAUGHS, PROJECT_ROOT
 from prefect.variables import Variable
 
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
@@ -39,7 +42,7 @@ def test_inbox_pattern_from_the_variable_decides_which_files_are_ingested(projec
     drop(project, "scratch_notes.csv", 4)
     Variable.set("dept_demo__ingestion__inbox_csv", {"pattern": "harvest_*.csv"})
     result = ingestion_flow_dept_demo()
-    assert result["inbox_csv"] == {"ingested": ["harvest_east.csv"], "skipped": []}
+    assert result["inbox_csv"] == {"ingested": ["harvest_east.csv"], "skipped": [], "waiting": {}}
     assert (project.inbox / "scratch_notes.csv").exists()
 
 
@@ -87,3 +90,18 @@ def test_each_flow_says_where_its_config_came_from_and_when_the_file_moved_on(pr
     assert said[0].startswith("config dept_demo__analysis__training: the Variable differs from ") and \
         "edited since the last sync; using the Variable (`airnub variables sync` stores the file)" in said[0]
     assert said[1] == "config dept_demo__analysis__training from the Prefect Variable 'dept_demo__analysis__training'"
+
+
+@pytest.mark.parametrize("text", [BILLION_LAUGHS, "pattern: &p [*p]\n"], ids=["billion-laughs", "self-reference"])
+def test_the_yaml_fallback_refuses_aliases_that_never_end_or_expand_without_bound(text, tmp_path, monkeypatch):
+    """No Variable: the flow reads the YAML file, which must be refused before anything expands it."""
+    for name in ("settings.ini", "pyproject.toml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path)
+    config = tmp_path / "configs" / "variables" / "dept_demo" / "ingestion" / "inbox_csv.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(text)
+    monkeypatch.setenv("AIRNUB_PROJECT_ROOT", str(tmp_path))
+    with pytest.raises(ConfigError) as refused:
+        load_config("dept_demo", "ingestion", "inbox_csv")
+    assert str(refused.value).startswith(f"{config}:1: not valid YAML (")
+    assert "more than the 10,000 a config may hold" in str(refused.value) or "never ends" in str(refused.value)

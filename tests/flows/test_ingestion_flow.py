@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pandas as pd
 import pytest
@@ -33,7 +35,7 @@ def test_dropped_csv_is_ingested_once_and_reaches_processed(project):
     assert (project.raw_dropped / record["raw_file"]).exists()
 
     second = ingestion_flow_dept_demo()
-    assert second["inbox_csv"] == {"ingested": [], "skipped": ["harvest_2026.csv"]}
+    assert second["inbox_csv"] == {"ingested": [], "skipped": ["harvest_2026.csv"], "waiting": {}}
     assert len(list(project.raw_dropped.glob("*.csv"))) == 1
 
     processing_flow_dept_demo()
@@ -58,3 +60,44 @@ def test_malformed_csv_stops_the_run_and_keeps_earlier_outputs(project, frame, c
     assert not project.ingest_manifest.exists()
     assert project.features.read_bytes() == good_features
     assert [p.name for p in project.processed.iterdir()] == ["wine_features.parquet"]
+
+
+def test_a_file_still_being_written_waits_and_its_complete_version_replaces_the_earlier_one(project):
+    """Caught mid-copy: cut mid-number it waits; in whole lines it is taken, and the whole file later replaces it."""
+    content = new_wines(12).to_csv(index=False).encode()
+    project.inbox.mkdir(parents=True)
+    delivery = project.inbox / "harvest.csv"
+    delivery.write_bytes(content[:-5])  # the last value cut short, as `target` first would leave `1` of `1280.0`
+    first = ingestion_flow_dept_demo()["inbox_csv"]
+    assert first == {"ingested": [], "skipped": [], "waiting": {"harvest.csv": "its last line has no line break yet"}}
+    assert list(project.raw_dropped.glob("*.csv")) == [] and not project.ingest_manifest.exists()
+
+    delivery.write_bytes(content[: content.index(b"\n", len(content) // 2) + 1])  # whole lines, but not all yet
+    assert ingestion_flow_dept_demo()["inbox_csv"]["ingested"] == ["harvest.csv"]
+    delivery.write_bytes(content)  # the copy completes
+    assert ingestion_flow_dept_demo()["inbox_csv"]["ingested"] == ["harvest.csv"]
+    (record,) = json.loads(project.ingest_manifest.read_text()).values()
+    assert record["rows"] == 12 and len(record["replaces"]) == 1
+    assert [p.name for p in project.raw_dropped.glob("*.csv")] == [record["raw_file"]], "one copy, not two"
+    processing_flow_dept_demo()
+    assert len(pd.read_parquet(project.features)) == 178 + 12
+
+
+def test_a_file_changed_within_the_quiet_period_waits(project, monkeypatch):
+    monkeypatch.setenv("AIRNUB_INBOX_QUIET_SECONDS", "30")
+    drop_csv(project, "fresh.csv", new_wines(4))
+    waiting = ingestion_flow_dept_demo()["inbox_csv"]["waiting"]
+    assert list(waiting) == ["fresh.csv"] and "less than inbox_quiet_seconds = 30" in waiting["fresh.csv"]
+    assert not project.ingest_manifest.exists()
+    an_hour_ago = time.time() - 3600
+    os.utime(project.inbox / "fresh.csv", (an_hour_ago, an_hour_ago))
+    assert ingestion_flow_dept_demo()["inbox_csv"]["ingested"] == ["fresh.csv"]
+
+
+def test_the_same_content_under_two_names_in_one_batch_is_copied_once(project):
+    drop_csv(project, "north.csv", new_wines(6))
+    drop_csv(project, "north_copy.csv", new_wines(6))
+    result = ingestion_flow_dept_demo()["inbox_csv"]
+    assert result == {"ingested": ["north.csv"], "skipped": ["north_copy.csv"], "waiting": {}}
+    assert len(list(project.raw_dropped.glob("*.csv"))) == 1
+    assert len(json.loads(project.ingest_manifest.read_text())) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers import PROJECT_ROOT
+from helpers import BILLION_LAUGHS, PROJECT_ROOT
 from prefect.variables import Variable
 
 from flows.common.config import CONFIG_ROOT, ConfigError
@@ -93,3 +93,16 @@ def test_a_file_name_that_cannot_become_a_variable_is_refused(tree):
     with pytest.raises(ConfigError, match=r"Model Report.yaml: cannot become a Prefect Variable"):
         plan_sync(tree)
     assert Variable.get(TRAINING) is None
+
+
+def test_an_alias_bomb_or_an_endless_file_is_refused_before_it_is_expanded(tree):
+    """A few hundred bytes of nested aliases (billion laughs), or a link to a device that never ends."""
+    bomb = tree / "dept_demo" / "ingestion" / "inbox_csv.yaml"
+    bomb.write_text(BILLION_LAUGHS)
+    with pytest.raises(ConfigError, match="aliases expand it to 490,329,064 values, more than the 10,000"):
+        sync_variables(tree)
+    bomb.unlink()
+    bomb.symlink_to("/dev/zero")
+    with pytest.raises(ConfigError, match="inbox_csv.yaml: not a regular file"):
+        sync_variables(tree)
+    assert Variable.get(TRAINING) is None, "no Variable was written"

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..config_ds import load_settings
 from ..dataset_processing import TARGET_COLUMN
-from ..feature_engineering import FEATURE_COLUMNS
+from ..feature_engineering import FEATURE_COLUMNS, check_finite
 from ..storage import write_atomic, write_json
 
 # %% auto #0
@@ -77,7 +77,8 @@ def train_and_save(
     "Train on `features_file`, evaluate on the held-out rows, save model and card; return the card."
     if not Path(features_file).is_file():
         raise FileNotFoundError(f"{features_file} does not exist: run the processing stage first")
-    X_train, X_test, y_train, y_test = split_features(pd.read_parquet(features_file), test_size, random_state)
+    features = check_finite(pd.read_parquet(features_file), str(features_file))  # sklearn's own error names no file
+    X_train, X_test, y_train, y_test = split_features(features, test_size, random_state)
     model = build_pipeline(regularisation).fit(X_train, y_train)
     card = {"features": list(FEATURE_COLUMNS), "target": TARGET_COLUMN, "classes": sorted(map(int, set(y_train))),
             "params": {"test_size": test_size, "random_state": random_state, "regularisation": regularisation},

@@ -9,9 +9,13 @@ from airnub_prefect_starter.core.data_ingestion import ingest_inbox
 
 
 @task(name="ingest-inbox")
-def ingest_inbox_task(inbox: Path, dropped: Path, manifest_file: Path, pattern: str = "*.csv") -> dict:
+def ingest_inbox_task(inbox: Path, dropped: Path, manifest_file: Path, pattern: str = "*.csv",
+                      quiet_seconds: float = 0, max_file_bytes: int | None = None) -> dict:
     """Validate and copy new files matching `pattern` from `inbox` into `dropped`; the manifest skips old ones."""
-    result = ingest_inbox(inbox, dropped, manifest_file, pattern)
-    get_run_logger().info("inbox %s (%s): ingested %s, skipped %d already ingested",
-                          inbox, pattern, result["ingested"] or "nothing", len(result["skipped"]))
+    result = ingest_inbox(inbox, dropped, manifest_file, pattern, quiet_seconds, max_file_bytes)
+    logger = get_run_logger()
+    logger.info("inbox %s (%s): ingested %s, skipped %d already ingested",
+                inbox, pattern, result["ingested"] or "nothing", len(result["skipped"]))
+    for name, reason in result["waiting"].items():
+        logger.warning("%r: left for a later run, it may still be being written (%s)", name, reason)
     return result

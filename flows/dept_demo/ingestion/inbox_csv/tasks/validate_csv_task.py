@@ -5,12 +5,12 @@ from pathlib import Path
 from prefect import task
 from prefect.logging import get_run_logger
 
-from airnub_prefect_starter.core.data_validation import read_valid_csv
+from airnub_prefect_starter.core.data_validation import read_valid_csv, shown_path
 
 
 @task(name="validate-csv", task_run_name="validate-{path.name}")
 def validate_csv_task(path: Path) -> int:
     """The number of rows of `path`; a file that does not match the schema raises, naming the file and column."""
     rows = len(read_valid_csv(path))
-    get_run_logger().info("%s: %d valid rows", path.name, rows)
+    get_run_logger().info("%s: %d valid rows", shown_path(path.name), rows)
     return rows
