@@ -1,7 +1,8 @@
 """`airnub variables sync`: every YAML file in configs/variables/ becomes one Prefect Variable.
 
-All files are read and validated before anything is written, so a broken file changes no
-Variable. The value stored is the file's mapping (a JSON object), never a string of JSON.
+All files are read and validated before anything is written (each value also exactly as
+Prefect's client validates it), so a broken file changes no Variable and `--dry-run` reports the
+same refusal. The value stored is the file's mapping (a JSON object), never a string of JSON.
 Syncing twice changes nothing: a Variable already holding the file's value is left alone.
 """
 
@@ -10,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from prefect.client.schemas.actions import VariableCreate
 from prefect.variables import Variable
+from pydantic import ValidationError
 
 from flows.common.config import CONFIG_ROOT, ConfigError, name_of_file, read_config_file
 
 ACTIONS = ("create", "update", "unchanged")
+TAGS = ["airnub-config"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,24 @@ def read_config_tree(config_root: Path) -> dict[str, tuple[Path, dict]]:
     return configs
 
 
+def check_storable(name: str, path: Path, value: dict) -> None:
+    """ConfigError naming `path` unless Prefect would accept `value` as the Variable `name` (its own validation)."""
+    try:
+        VariableCreate.model_validate({"name": name, "value": value, "tags": TAGS})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:] if part not in ("name", "value"))
+        raise ConfigError(f"{path}: Prefect refuses it as Variable {name!r}{f' at {where}' if where else ''}: "
+                          f"{first['msg']}") from None
+
+
 def plan_sync(config_root: Path) -> list[PlannedVariable]:
     """What a sync of `config_root` would do, Variable by Variable (reads the API, writes nothing)."""
+    configs = read_config_tree(config_root)
+    for name, (path, value) in configs.items():  # every file, before the first read or write
+        check_storable(name, path, value)
     plan = []
-    for name, (path, value) in read_config_tree(config_root).items():
+    for name, (path, value) in configs.items():
         current = Variable.get(name, default=None)
         action = "create" if current is None else "unchanged" if current == value else "update"
         plan.append(PlannedVariable(name, path, value, action))
@@ -56,7 +74,7 @@ def sync_variables(config_root: Path, dry_run: bool = False) -> list[PlannedVari
     if not dry_run:
         for item in plan:
             if item.action != "unchanged":
-                Variable.set(item.name, item.value, tags=["airnub-config"], overwrite=True)
+                Variable.set(item.name, item.value, tags=TAGS, overwrite=True)
     return plan
 
 
