@@ -11,7 +11,7 @@ import yaml
 
 from airnub_prefect_starter.core.data_validation import DataValidationError
 from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters
-from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
+from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError, check_cell_timeout
 from airnub_prefect_starter.data_science.config_ds import load_settings
 from airnub_prefect_starter.data_science.feature_engineering import TooFewRowsError
 from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command != "new":  # scaffolding takes --root and reads no settings
             _check_settings()
+        if getattr(args, "timeout", None) is not None:  # papermill reads -1 as no timeout; 0 would mean the default
+            check_cell_timeout(args.timeout, "--timeout")
         return args.handler(args)
     except (UnknownNameError, UsageError, ConfigError, NotebookParameterError, NotebookPathError) as error:
         print(f"airnub: {error}", file=sys.stderr)

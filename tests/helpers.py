@@ -26,6 +26,11 @@ def output_overrides(tmp: Path) -> dict[str, str]:
             "AIRNUB_REPORTS_DIR": str(tmp / "reports"), "AIRNUB_CACHE_DIR": str(tmp / "cache")}
 
 
+def own_notebooks_dir(folder: Path) -> dict[str, str]:
+    """AIRNUB_* variables that make `folder` (outside the project) the notebooks folder, as settings.ini allows."""
+    return {"AIRNUB_NOTEBOOKS_DIR": str(folder), "AIRNUB_ALLOW_NOTEBOOKS_OUTSIDE_PROJECT": "true"}
+
+
 RECORD = "from airnub_prefect_starter.core.notebook_values import record"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, RECORD, airnub, write_notebook
+from helpers import PROJECT_ROOT, RECORD, airnub, own_notebooks_dir, write_notebook
 
 
 def test_run_a_single_stage(subprocess_env, tmp_path):
@@ -33,7 +33,7 @@ def test_unknown_department_or_stage_is_refused(subprocess_env, args, named, lis
 @pytest.fixture
 def typed_notebook(subprocess_env, tmp_path):
     """A notebook in a notebooks folder of the test's own, recording the type and value of each parameter."""
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     return write_notebook(tmp_path / "nbs" / "typed.ipynb",
                           "count: int = 1\nratio: float = 0.5\nflag: bool = False\nnames: list = []\nmeta: dict = {}",
                           f"{RECORD}\nfor name in ('count', 'ratio', 'flag', 'names', 'meta'):\n"
@@ -76,10 +76,22 @@ def test_bad_notebook_parameters_exit_2_with_the_reason(typed_notebook, subproce
 
 
 def test_timeout_stops_a_hung_cell(subprocess_env, tmp_path):
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     notebook = write_notebook(tmp_path / "nbs" / "hung.ipynb", "seconds: int = 600", "import time\ntime.sleep(seconds)")
     done = airnub("notebook", str(notebook), "--timeout", "2", env=subprocess_env)
     assert done.returncode == 1 and "hung.ipynb: cell 2 timed out after 2 s" in done.stderr
+
+
+@pytest.mark.parametrize(("command", "timeout"), [("notebook", "-1"), ("notebook", "0"), ("sweep", "-5")])
+def test_a_timeout_that_is_not_positive_exits_2_naming_the_option(typed_notebook, subprocess_env, tmp_path, command,
+                                                                  timeout):
+    """-1 once turned the timeout off and 0 silently meant 600 s."""
+    (tmp_path / "grid.yaml").write_text("count: [1, 2]\n")
+    extra = ["--grid", str(tmp_path / "grid.yaml")] if command == "sweep" else []
+    done = airnub(command, str(typed_notebook), *extra, "--timeout", timeout, env=subprocess_env)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr == f"airnub: --timeout must be a positive whole number of seconds, got '{timeout}'\n"
+    assert not (tmp_path / "reports").exists(), "nothing ran"
 
 
 def test_sweep_command_runs_the_grid(typed_notebook, subprocess_env, tmp_path):
@@ -115,3 +127,4 @@ def test_variables_dry_run_and_blocks_setup(subprocess_env):
     assert blocks.returncode == 0, blocks.stderr
     assert blocks.stdout == "airnub-webhook-url: saved from AIRNUB_WEBHOOK_URL\n"
     assert "s3cr3t" not in blocks.stdout + blocks.stderr
+

@@ -26,7 +26,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 from traitlets import default
 
-from .notebook_parameters import check_parameters, read_contract
+from .notebook_parameters import NotebookParameterError, check_parameters, read_contract
 from .notebook_values import recorded_values
 from airnub_prefect_starter.core.run_cache import (
     RunCache,
@@ -40,7 +40,7 @@ from ..data_science.storage import write_atomic, write_json
 
 # %% auto #0
 __all__ = ['NotebookPathError', 'confine', 'new_run_dir', 'render_html', 'IPCKernelManager', 'in_own_thread', 'NotebookRun',
-           'NotebookExecutionError', 'run_key', 'run_notebook']
+           'NotebookExecutionError', 'ReportFolderError', 'check_cell_timeout', 'run_key', 'run_notebook']
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c005
 class NotebookPathError(ValueError):
@@ -121,6 +121,18 @@ _PATH_FIELDS = ("notebook", "run_dir", "output_notebook", "html", "manifest")
 class NotebookExecutionError(RuntimeError):
     "A notebook cell failed or timed out; the partial report is kept."
 
+class ReportFolderError(NotebookExecutionError):
+    "The run's report folder cannot be created (read-only, no permission): nothing ran."
+
+def check_cell_timeout(
+    seconds: int,  # the per-cell timeout asked for
+    name: str = "cell_timeout",  # what the caller calls it (`--timeout` on the command line)
+) -> int:
+    "`seconds`, or NotebookParameterError: papermill reads -1 as no timeout at all, and callers read 0 as unset."
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+        raise NotebookParameterError(f"{name} must be a positive whole number of seconds, got {str(seconds)[:40]!r}")
+    return seconds
+
 def _input_files(parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
     "`inputs`, and every file a parameter (given or default) names."
     named = [cwd / v for v in parameters.values() if isinstance(v, str) and v and (cwd / v).is_file()]
@@ -193,14 +205,19 @@ def run_notebook(
     notebook, started = Path(notebook), time.monotonic()
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook not found: {notebook}")
-    parameters = check_parameters(notebook, parameters or {}, from_text)
+    parameters, cell_timeout = check_parameters(notebook, parameters or {}, from_text), check_cell_timeout(cell_timeout)
     cwd = Path(cwd or notebook.parent)
     defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
     key, parts = run_key(notebook, parameters, _input_files({**defaults, **parameters}, inputs or [], cwd), kernel_name)
     if cache and use_cache and (hit := cache.lookup("notebooks", key)):
         paths = {name: Path(hit["result"][name]) for name in _PATH_FIELDS}
         return NotebookRun(**{**hit["result"], **paths, "from_cache": True})
-    run_dir = new_run_dir(reports_root, notebook)
+    try:
+        run_dir = new_run_dir(reports_root, notebook)
+    except OSError as error:
+        raise ReportFolderError(f"{reports_root}: cannot create the run's report folder there ({error.strerror}); "
+                                f"choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)"
+                                ) from error
     output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd)
     run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
                       round(time.monotonic() - started, 3))
