@@ -128,3 +128,15 @@ def test_variables_dry_run_and_blocks_setup(subprocess_env):
     assert blocks.stdout == "airnub-webhook-url: saved from AIRNUB_WEBHOOK_URL\n"
     assert "s3cr3t" not in blocks.stdout + blocks.stderr
 
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "sync"])
+def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env, dry_run):
+    from integration.processes import free_port
+
+    api = f"http://127.0.0.1:{free_port()}/api"
+    done = airnub("variables", "sync", *(["--dry-run"] if dry_run else []),
+                  env={**subprocess_env, "PREFECT_API_URL": api})
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.startswith(f"airnub: cannot reach the Prefect API at {api} (ConnectError: "), done.stderr
+    assert done.stderr.endswith("start a server with `make serve` (or set PREFECT_API_URL to a running one); "
+                                "nothing was changed\n") and done.stderr.count("\n") == 1, done.stderr

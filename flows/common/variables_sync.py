@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from prefect.client.schemas.actions import VariableCreate
+from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 from pydantic import ValidationError
 
@@ -19,6 +21,17 @@ from flows.common.config import CONFIG_ROOT, ConfigError, name_of_file, read_con
 
 ACTIONS = ("create", "update", "unchanged")
 TAGS = ["airnub-config"]
+
+
+class ServerUnreachableError(ConfigError):
+    """The Prefect API the Variables live on does not answer; the message names its URL."""
+
+
+def unreachable(error: httpx.TransportError, changed: str) -> ServerUnreachableError:
+    """The one-line refusal for an API that does not answer, saying how to start one."""
+    url = PREFECT_API_URL.value() or "the temporary Prefect server"
+    return ServerUnreachableError(f"cannot reach the Prefect API at {url} ({type(error).__name__}: {error}); start a "
+                                  f"server with `make serve` (or set PREFECT_API_URL to a running one); {changed}")
 
 
 @dataclass(frozen=True)
@@ -70,11 +83,17 @@ def plan_sync(config_root: Path) -> list[PlannedVariable]:
 
 def sync_variables(config_root: Path, dry_run: bool = False) -> list[PlannedVariable]:
     """Validate every file under `config_root`, then create or update the Variables that differ."""
-    plan = plan_sync(config_root)
-    if not dry_run:
-        for item in plan:
-            if item.action != "unchanged":
-                Variable.set(item.name, item.value, tags=TAGS, overwrite=True)
+    try:
+        plan = plan_sync(config_root)
+    except httpx.TransportError as error:
+        raise unreachable(error, "nothing was changed") from error
+    written = []
+    try:
+        for item in [] if dry_run else [item for item in plan if item.action != "unchanged"]:
+            Variable.set(item.name, item.value, tags=TAGS, overwrite=True)
+            written.append(item.name)
+    except httpx.TransportError as error:  # the server went away half-way: say what is stored
+        raise unreachable(error, f"stored before it stopped answering: {', '.join(written) or 'none'}") from error
     return plan
 
 
