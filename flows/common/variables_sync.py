@@ -62,10 +62,9 @@ def check_storable(name: str, path: Path, value: dict) -> None:
     try:
         VariableCreate.model_validate({"name": name, "value": value, "tags": TAGS})
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"][1:] if part not in ("name", "value"))
-        raise ConfigError(f"{path}: Prefect refuses it as Variable {name!r}{f' at {where}' if where else ''}: "
-                          f"{first['msg']}") from None
+        first = error.errors()[0]  # its message, never the value itself
+        raise ConfigError(f"{path}: Prefect refuses it as Variable {name!r} ({first['loc'][0]}: {first['msg']})"
+                          ) from None
 
 
 def plan_sync(config_root: Path) -> list[PlannedVariable]:

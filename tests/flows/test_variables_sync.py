@@ -124,7 +124,7 @@ def test_prefects_own_validation_runs_on_every_file_before_the_first_write(tree,
     (tree / "dept_demo" / "ingestion" / "inbox_csv.yaml").write_text("pattern: '*.csv'\non: true\n")
     monkeypatch.setattr(config, "check_plain", lambda value, path: None)
     with pytest.raises(ConfigError, match=r"inbox_csv.yaml: Prefect refuses it as Variable "
-                                          r"'dept_demo__ingestion__inbox_csv': .*serializable to JSON"):
+                                          r"'dept_demo__ingestion__inbox_csv' \(value: .*serializable to JSON\)"):
         sync_variables(tree, dry_run=True)
     with pytest.raises(ConfigError, match=r"inbox_csv.yaml: Prefect refuses it"):
         sync_variables(tree)

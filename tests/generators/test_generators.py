@@ -134,6 +134,9 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
                   "--name", "window"), "the generated notebook already uses the name 'window'"),
     ("airnub new task", ("--department", "harbour_ops", "--stage", "analysis", "--name", "Result"),
      "the generated notebook already uses the name 'result'"),
+    # the wrapper run_notebook_task would replace the papermill task the demo's evaluation flow imports
+    ("add_task", ("--department", "demo", "--stage", "analysis", "--category", "evaluation", "--name", "run notebook"),
+     "run_notebook_task: the file it would be imported into already uses that name"),
     ("airnub new category", ("--department", "harbour_ops", "--stage", "processing"), "expected --name"),
 ])
 def test_refused_input_writes_nothing(scaffolded, command, args, named):

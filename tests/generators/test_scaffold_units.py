@@ -130,3 +130,16 @@ def test_a_parameter_joins_a_multi_line_signature_and_keeps_the_body():
     changed = add_parameter(source, "f", "run_x: bool = True", "f.py")
     assert changed == ('@flow\ndef f(a: int = 1, b: str = "x", run_x: bool = True) -> dict:\n'
                        '    # the body starts here\n    results = {}\n    return results\n')
+
+
+@pytest.mark.parametrize("source", [
+    "from flows.common.notebook_task import run_notebook_task\n",
+    "from flows.common import notebook_task as run_notebook_task\n",
+    "def run_notebook_task():\n    pass\n",
+    "run_notebook_task = None\n",
+])
+def test_an_import_that_would_replace_a_name_the_file_uses_is_refused(source):
+    with pytest.raises(ScaffoldError, match="run_notebook_task: the file it would be imported into already uses"):
+        add_import(source, "flows.dept_demo.analysis.tasks.run_notebook_task", "run_notebook_task")
+    assert "from flows.x import run_notebook_task" in add_import("from flows.x import run_notebook_task\n", "flows.x",
+                                                                "run_notebook_task"), "the same import: unchanged"
