@@ -129,6 +129,12 @@ def _run(args: argparse.Namespace) -> int:
 # --- airnub notebook / params / sweep --------------------------------------------------------------
 
 
+def _check_timeout(seconds: int | None) -> None:
+    """Papermill reads -1 as no timeout at all, and 0 once meant the default: both are refused by name."""
+    if seconds is not None and seconds <= 0:
+        raise UsageError(f"--timeout must be a positive whole number of seconds, got '{seconds}'")
+
+
 def _notebook_path(path: str, settings: Settings) -> Path:
     notebook = Path(path).resolve()
     if not notebook.is_file():
@@ -153,8 +159,7 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
     """Check everything a notebook run needs; answer a cache hit or a dry run here, before anything starts."""
     settings, started = load_settings(), time.monotonic()
     notebook = _notebook_path(args.path, settings)
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    _check_timeout(args.timeout)
     args.notebook = notebook
     args.parameters = command_line_parameters(notebook, files=args.file, yaml_texts=args.yaml, text=args.parameter,
                                               raw=args.raw)  # papermill's order: -f, -y, -p, -r
@@ -210,8 +215,7 @@ def _params(args: argparse.Namespace) -> int:
 def _prepare_sweep(args: argparse.Namespace) -> int | None:
     settings = load_settings()
     args.notebook = _notebook_path(args.path, settings)
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    _check_timeout(args.timeout)
     args.grid_values = _read_yaml_mapping(Path(args.grid), "grid")
     return None
 

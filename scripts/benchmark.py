@@ -143,7 +143,8 @@ def measure_cli(scratch: Path) -> dict[str, float]:
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_", "AIRNUB_"))}
     env.update({f"AIRNUB_{key}": str(scratch / "cli" / folder) for key, folder in (
         ("DATA_ROOT", "data"), ("MODELS_DIR", "models"), ("REPORTS_DIR", "reports"), ("CACHE_DIR", "cache"))},
-        AIRNUB_NOTEBOOKS_DIR=str(notebook.parent), AIRNUB_SERVER_HOME=str(scratch / "cli" / "server"),
+        AIRNUB_NOTEBOOKS_DIR=str(notebook.parent), AIRNUB_ALLOW_NOTEBOOKS_OUTSIDE_PROJECT="true",
+        AIRNUB_SERVER_HOME=str(scratch / "cli" / "server"),
         AIRNUB_SERVER_PORT=str(port), PREFECT_HOME=str(scratch / "cli" / "prefect-home"))
     airnub, seconds = [str(bin_dir / "airnub")], {}
     try:

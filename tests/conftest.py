@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import airnub, free_port, output_overrides
+from helpers import airnub, free_port, output_overrides, own_notebooks_dir
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
 
@@ -54,5 +54,6 @@ def notebooks_dir(tmp_path, monkeypatch, project):
     """A notebooks folder of the test's own (`notebooks_dir`), with outputs moved as in `project`."""
     folder = tmp_path / "nbs"
     folder.mkdir()
-    monkeypatch.setenv("AIRNUB_NOTEBOOKS_DIR", str(folder))
+    for name, value in own_notebooks_dir(folder).items():  # a tmp folder lies outside the project: allowed here
+        monkeypatch.setenv(name, value)
     return folder

@@ -40,6 +40,11 @@ BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".jo
     f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
 
 
+def own_notebooks_dir(folder: Path) -> dict[str, str]:
+    """AIRNUB_* variables that make `folder` (outside the project) the notebooks folder, as settings.ini allows."""
+    return {"AIRNUB_NOTEBOOKS_DIR": str(folder), "AIRNUB_ALLOW_NOTEBOOKS_OUTSIDE_PROJECT": "true"}
+
+
 RECORD = "from airnub_prefect_starter.core.notebook_values import record"
 
 

@@ -15,11 +15,12 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, airnub, output_overrides
+from helpers import AIRNUB, PROJECT_ROOT, airnub, output_overrides, own_notebooks_dir, write_notebook
 from prefect.testing.utilities import prefect_test_harness
 
 from airnub_prefect_starter.data_science.dataset_processing import (
@@ -236,18 +237,47 @@ def test_a_corrupted_model_is_named_before_the_evaluation(earlier_run):
     assert not snapshot(earlier_run.reports), "the report notebook never started"
 
 
-def test_an_unwritable_data_folder_is_named(capsys, tmp_path, monkeypatch):
-    """The data root lies below a regular file, so no one can create it.
-
-    Tests run as root, for whom `chmod 0o500` does not stop writes; a path through a file fails for
-    every user alike, with the same kind of error (an OSError naming the path) as a read-only folder.
-    """
+@pytest.mark.parametrize("below", [False, True], ids=["is-a-file", "below-a-file"])
+def test_a_data_root_that_cannot_be_a_folder_exits_2_naming_the_setting(capsys, tmp_path, monkeypatch, below):
+    """`data_root` names a file (mkdir said 'File exists'), or a path through one: refused before anything runs."""
     occupied = tmp_path / "occupied"
     occupied.write_text("a file where a folder should be\n")
-    monkeypatch.setenv("AIRNUB_DATA_ROOT", str(occupied / "data"))
+    data_root = occupied / "data" if below else occupied
+    monkeypatch.setenv("AIRNUB_DATA_ROOT", str(data_root))
     code, message = run_cli(capsys, "run", "demo", "--stage", "ingestion")
-    assert (code, message) == (1, f"airnub: {occupied / 'data'}: Not a directory")
+    where = f"lies below the file {occupied}" if below else "is a file"
+    assert (code, message) == (2, f"airnub: {PROJECT_ROOT / 'settings.ini'}: 'data_root' must name a folder, but "
+                                  f"{data_root} {where} (from AIRNUB_DATA_ROOT)")
     assert occupied.read_text() == "a file where a folder should be\n"
+
+
+def read_only(folder: Path, command: list[str]) -> list[str]:
+    """`command`, run with `folder` read-only: chmod for a user; for root (whom chmod does not stop) a read-only
+    bind mount in a mount namespace of the command's own, so nothing outside the command sees it."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return command
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("root without mount namespaces: no way to make a folder read-only for this test")
+    return ["unshare", "-m", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', str(folder), *command]
+
+
+def test_a_read_only_reports_folder_stops_the_run_with_one_line_naming_it(subprocess_env, tmp_path):
+    """Once an OSError traceback with no `airnub:` line: now exit 1, the folder and the setting named, nothing
+    written (a read-only data folder is named the same way by the run's lock: tests of ensure_directories are
+    in nbs/data_science/00_config_ds.ipynb)."""
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
+    notebook = write_notebook(tmp_path / "nbs" / "square.ipynb", "side: int = 2", "print(side * side)")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    done = subprocess.run(read_only(reports, [str(AIRNUB), "notebook", str(notebook)]), cwd=PROJECT_ROOT,
+                          env=subprocess_env, capture_output=True, text=True, timeout=300)
+    verdicts = [line for line in done.stderr.splitlines() if line.startswith("airnub: ")]
+    assert done.returncode == 1 and len(verdicts) == 1, done.stderr[-3000:]
+    assert verdicts[0].startswith(f"airnub: {reports}: cannot create the run's report folder there ("), verdicts
+    assert verdicts[0].endswith("choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)")
+    assert "Traceback" not in done.stderr.split(verdicts[0])[1], "nothing after the verdict but the server's goodbye"
+    assert not list(reports.iterdir()), "nothing written"
 
 
 @pytest.fixture
@@ -262,23 +292,36 @@ def edited_project(tmp_path):
 
 @pytest.mark.parametrize(("variable", "value", "expected"), [
     ("AIRNUB_CELL_TIMEOUT_SECONDS", "ten", "'cell_timeout_seconds' must be a positive whole number of seconds, "
-     "got 'ten' (or set AIRNUB_CELL_TIMEOUT_SECONDS)"),
+     "got 'ten' (from AIRNUB_CELL_TIMEOUT_SECONDS)"),
+    ("AIRNUB_CELL_TIMEOUT_SECONDS", "²", "'cell_timeout_seconds' must be a positive whole number of seconds, "
+     "got '²' (from AIRNUB_CELL_TIMEOUT_SECONDS)"),  # isdigit() says yes, int() refuses it
+    ("AIRNUB_MAX_WORKERS", "１２",  # full-width digits: int() read them as 12
+     "'max_workers' must be a positive whole number, got '１２' (from AIRNUB_MAX_WORKERS)"),
     ("AIRNUB_MAX_WORKERS", "two",
-     "'max_workers' must be a positive whole number, got 'two' (or set AIRNUB_MAX_WORKERS)"),
-    (None, "ten", "'cell_timeout_seconds' must be a positive whole number of seconds, got 'ten'"),
-])
-def test_a_non_numeric_setting_exits_2_naming_the_key(subprocess_env, edited_project, tmp_path, variable, value,
-                                                      expected):
+     "'max_workers' must be a positive whole number, got 'two' (from AIRNUB_MAX_WORKERS)"),
+    ("AIRNUB_KERNEL_NAME", "no-such-kernel", "'kernel_name' 'no-such-kernel' is not an installed Jupyter kernel "
+     "(from AIRNUB_KERNEL_NAME); run `make setup` to register the project kernel (installed: "),
+    ("AIRNUB_NOTEBOOKS_DIR", "/", "'notebooks_dir' is /, outside the project"),
+    ("cell_timeout_seconds", "ten", "'cell_timeout_seconds' must be a positive whole number of seconds, got 'ten' "
+     "(or set AIRNUB_CELL_TIMEOUT_SECONDS)"),
+    ("kernel_name", "python-2-kernel", "'kernel_name' 'python-2-kernel' is not an installed Jupyter kernel "
+     "(or set AIRNUB_KERNEL_NAME); run `make setup`"),
+    ("notebooks_dir", "..", "'notebooks_dir' is {parent}, outside the project {project} (or set AIRNUB_NOTEBOOKS_DIR); "
+     "flows may run any notebook in it: keep it inside the project, or set allow_notebooks_outside_project = true"),
+], ids=["timeout-text", "timeout-superscript", "workers-full-width", "workers-text", "kernel-env", "notebooks-root",
+        "timeout-file", "kernel-file", "notebooks-parent-file"])
+def test_a_bad_setting_exits_2_naming_the_key_before_anything_runs(subprocess_env, edited_project, tmp_path, variable,
+                                                                   value, expected):
     settings = PROJECT_ROOT / "settings.ini"
-    if variable:
+    if variable.startswith("AIRNUB_"):
         subprocess_env[variable] = value
     else:  # an edited settings.ini
         settings = edited_project / "settings.ini"
-        text, count = re.subn(r"(?m)^cell_timeout_seconds = .*$", f"cell_timeout_seconds = {value}",
-                              settings.read_text())
+        text, count = re.subn(rf"(?m)^{variable} = .*$", f"{variable} = {value}", settings.read_text())
         settings.write_text(text)
         assert count == 1
         subprocess_env["AIRNUB_PROJECT_ROOT"] = str(edited_project)
+        expected = expected.format(parent=edited_project.parent, project=edited_project)
     done = airnub("run", "demo", env=subprocess_env)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(f"airnub: {settings}: {expected}") and done.stderr.count("\n") == 1, done.stderr
@@ -291,7 +334,7 @@ def test_a_non_numeric_setting_exits_2_naming_the_key(subprocess_env, edited_pro
     ("table.ipynb", '{"rows": [1, 2]}', "not a Jupyter notebook ("),
 ])
 def test_a_missing_or_invalid_notebook_exits_2_naming_it(subprocess_env, tmp_path, name, content, expected):
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     notebook = tmp_path / "nbs" / name
     notebook.parent.mkdir()
     if content is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, RECORD, airnub, write_notebook
+from helpers import PROJECT_ROOT, RECORD, airnub, own_notebooks_dir, write_notebook
 
 
 def test_run_a_single_stage(subprocess_env, tmp_path):
@@ -48,7 +48,7 @@ def test_unknown_department_or_stage_is_refused(subprocess_env, args, named, lis
 @pytest.fixture
 def typed_notebook(subprocess_env, tmp_path):
     """A notebook in a notebooks folder of the test's own, recording the type and value of each parameter."""
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     return write_notebook(tmp_path / "nbs" / "typed.ipynb",
                           "count: int = 1\nratio: float = 0.5\nflag: bool = False\nnames: list = []\nmeta: dict = {}",
                           f"{RECORD}\nfor name in ('count', 'ratio', 'flag', 'names', 'meta'):\n"
@@ -91,10 +91,22 @@ def test_bad_notebook_parameters_exit_2_with_the_reason(typed_notebook, subproce
 
 
 def test_timeout_stops_a_hung_cell(subprocess_env, tmp_path):
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     notebook = write_notebook(tmp_path / "nbs" / "hung.ipynb", "seconds: int = 600", "import time\ntime.sleep(seconds)")
     done = airnub("notebook", str(notebook), "--timeout", "2", env=subprocess_env)
     assert done.returncode == 1 and "hung.ipynb: cell 2 timed out after 2 s" in done.stderr
+
+
+@pytest.mark.parametrize(("command", "timeout"), [("notebook", "-1"), ("notebook", "0"), ("sweep", "-5")])
+def test_a_timeout_that_is_not_positive_exits_2_naming_the_option(typed_notebook, subprocess_env, tmp_path, command,
+                                                                  timeout):
+    """-1 once turned the timeout off and 0 silently meant 600 s."""
+    (tmp_path / "grid.yaml").write_text("count: [1, 2]\n")
+    extra = ["--grid", str(tmp_path / "grid.yaml")] if command == "sweep" else []
+    done = airnub(command, str(typed_notebook), *extra, "--timeout", timeout, env=subprocess_env)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr == f"airnub: --timeout must be a positive whole number of seconds, got '{timeout}'\n"
+    assert not (tmp_path / "reports").exists(), "nothing ran"
 
 
 def test_sweep_command_runs_the_grid(typed_notebook, subprocess_env, tmp_path):
@@ -133,7 +145,7 @@ def test_variables_dry_run_and_blocks_setup(subprocess_env):
 
 
 def test_the_kernel_starts_beside_the_notebook_and_declared_inputs_count_for_the_cache(subprocess_env, tmp_path):
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     study = tmp_path / "nbs" / "study"
     study.mkdir(parents=True)
     (study / "helper_module.py").write_text("FACTOR = 3\n")
@@ -152,3 +164,16 @@ def test_the_kernel_starts_beside_the_notebook_and_declared_inputs_count_for_the
     elsewhere = airnub("notebook", str(notebook), "--cwd", str(tmp_path), "--no-cache", env=subprocess_env)
     assert elsewhere.returncode == 1
     assert "beside.ipynb: cell 2 raised ModuleNotFoundError: No module named 'helper_module'" in elsewhere.stderr
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "sync"])
+def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env, dry_run):
+    from integration.processes import free_port
+
+    api = f"http://127.0.0.1:{free_port()}/api"
+    done = airnub("variables", "sync", *(["--dry-run"] if dry_run else []),
+                  env={**subprocess_env, "PREFECT_API_URL": api})
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.startswith(f"airnub: cannot reach the Prefect API at {api} (ConnectError: "), done.stderr
+    assert done.stderr.endswith("start a server with `make serve` (or set PREFECT_API_URL to a running one); "
+                                "nothing was changed\n") and done.stderr.count("\n") == 1, done.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, free_port, output_overrides, write_notebook
+from helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, free_port, output_overrides, own_notebooks_dir, write_notebook
 
 LIGHT = """
 import sys
@@ -39,7 +39,7 @@ def stopped_server(tmp_path):
     """The environment of a project whose server is not running (a home and port of its own); stopped after."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
     env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(tmp_path / "server"),
-               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_NOTEBOOKS_DIR=str(tmp_path / "nbs"),
+               AIRNUB_SERVER_PORT=str(free_port()), **own_notebooks_dir(tmp_path / "nbs"),
                PREFECT_HOME=str(tmp_path / "prefect-home"), PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
     yield env
     airnub("server", "stop", env=env)
@@ -56,7 +56,7 @@ def test_commands_that_run_nothing_import_no_prefect_and_start_no_server(stopped
         (["notebook", str(notebook), "-p", "n", "three"], 2, "parameter 'n' must be int, got 'three'"),
         (["notebook", str(notebook), "-p", "m", "1"], 2, "unknown parameter 'm'"),
         (["notebook", str(outside)], 2, "only notebooks inside"),
-        (["notebook", str(notebook), "--timeout", "0"], 2, "--timeout must be a positive number of seconds"),
+        (["notebook", str(notebook), "--timeout", "0"], 2, "--timeout must be a positive whole number of seconds"),
         (["notebook", str(notebook), "-p", "n", "4", "--dry-run"], 0, ""),
         (["run", "harbour"], 2, "unknown department 'harbour'"),
         (["server", "status"], 0, ""),

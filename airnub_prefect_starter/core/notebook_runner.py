@@ -29,7 +29,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 from traitlets import default
 
-from .notebook_parameters import check_parameters
+from .notebook_parameters import NotebookParameterError, check_parameters
 from .notebook_values import recorded_values
 from airnub_prefect_starter.core.notebook_runs import (
     PATH_FIELDS,
@@ -46,7 +46,8 @@ from ..data_science.modeling.train import library_versions
 from ..data_science.storage import write_atomic, write_json
 
 # %% auto #0
-__all__ = ['new_run_dir', 'render_html', 'kernel_dir', 'IPCKernelManager', 'stop_kernels_now', 'in_own_thread', 'run_notebook']
+__all__ = ['new_run_dir', 'render_html', 'kernel_dir', 'IPCKernelManager', 'stop_kernels_now', 'in_own_thread',
+           'ReportFolderError', 'check_cell_timeout', 'run_notebook']
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c008
 def new_run_dir(
@@ -135,6 +136,19 @@ def in_own_thread(function: Callable[..., Any], **kwargs: Any) -> Any:
         raise outcome["error"]
     return outcome.get("result")
 
+# %% ../../nbs/core/45_notebook_runner.ipynb #c017a
+class ReportFolderError(NotebookExecutionError):
+    "The run's report folder cannot be created (read-only, no permission): nothing ran."
+
+def check_cell_timeout(
+    seconds: int,  # the per-cell timeout asked for
+    name: str = "cell_timeout",  # what the caller calls it (`--timeout` on the command line)
+) -> int:
+    "`seconds`, or NotebookParameterError: papermill reads -1 as no timeout at all, and callers read 0 as unset."
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+        raise NotebookParameterError(f"{name} must be a positive whole number of seconds, got {str(seconds)[:40]!r}")
+    return seconds
+
 # %% ../../nbs/core/45_notebook_runner.ipynb #c018
 def _failed_cell(output: Path, error: Exception) -> str:
     cells = nbformat.read(output, as_version=4).cells if output.exists() else []
@@ -200,12 +214,17 @@ def run_notebook(
     notebook, started = Path(notebook), time.monotonic()
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook not found: {notebook}")
-    parameters = check_parameters(notebook, parameters or {}, from_text)
+    parameters, cell_timeout = check_parameters(notebook, parameters or {}, from_text), check_cell_timeout(cell_timeout)
     cwd = Path(cwd or notebook.parent)
     key, parts = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name)
     if cache and use_cache and (hit := cached_run(cache, key)):
         return hit
-    run_dir = new_run_dir(reports_root, notebook)
+    try:
+        run_dir = new_run_dir(reports_root, notebook)
+    except OSError as error:
+        raise ReportFolderError(f"{reports_root}: cannot create the run's report folder there ({error.strerror}); "
+                                f"choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)"
+                                ) from error
     output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd)
     run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
                       round(time.monotonic() - started, 3))

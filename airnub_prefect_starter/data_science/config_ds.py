@@ -106,56 +106,110 @@ class Settings:
     work_pool: str  # the Prefect work pool deployments run on
     inbox_quiet_seconds: int  # an inbox file changed more recently may still be being written: left for later
     inbox_max_megabytes: int  # the largest inbox file ingestion takes
+    allow_notebooks_outside_project: bool = False  # True: notebooks_dir may lie outside the project
 
 TASK_RUNNERS = ("threads", "processes", "dask")
 
-def _positive_whole(values: dict[str, str], key: str, source: Path, unit: str = "", minimum: int = 1) -> int:
+def _origin(key: str, environ: Mapping[str, str]) -> str:
+    "Where the value of `key` came from, for a message: its environment variable, or how to override it."
+    variable = f"{ENV_PREFIX}{key.upper()}"
+    return f"(from {variable})" if environ.get(variable) else f"(or set {variable})"
+
+def _positive_whole(values: dict[str, str], key: str, source: Path, origin: str, unit: str = "", minimum: int = 1) -> int:
     raw = values[key]
-    if not raw.isdigit() or int(raw) < minimum:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:  # isdigit alone takes '²' and '１２'
         kind = "positive whole number" if minimum > 0 else "whole number"
-        raise ValueError(f"{source}: '{key}' must be a {kind}{unit}, got {raw!r} "
-                         f"(or set {ENV_PREFIX}{key.upper()})")
+        raise ValueError(f"{source}: '{key}' must be a {kind}{unit}, got {raw[:40]!r} {origin}")
     return int(raw)
 
 def _one_of(values: dict[str, str], key: str, source: Path, allowed: tuple[str, ...]) -> str:
     if values[key] not in allowed:
-        raise ValueError(f"{source}: '{key}' must be one of {', '.join(allowed)}, got {values[key]!r}")
+        raise ValueError(f"{source}: '{key}' must be one of {', '.join(allowed)}, got {values[key][:40]!r}")
     return values[key]
+
+def _true_or_false(values: dict[str, str], key: str, source: Path, origin: str) -> bool:
+    if values[key].lower() not in ("true", "false"):
+        raise ValueError(f"{source}: '{key}' must be true or false, got {values[key][:40]!r} {origin}")
+    return values[key].lower() == "true"
+
+# %% ../../nbs/data_science/00_config_ds.ipynb #c014a
+def _folder(path: Path, key: str, source: Path, origin: str) -> Path:
+    "`path`, or ValueError when it, or a folder above it, is a file: no folder can ever be made there."
+    existing = target = Path(os.path.normpath(path))  # `data/../x` is x, as mkdir will find it
+    while not os.path.exists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not os.path.isdir(existing):
+        where = "is a file" if existing == target else f"lies below the file {existing}"
+        raise ValueError(f"{source}: '{key}' must name a folder, but {path} {where} {origin}")
+    return path
+
+def _inside_project(notebooks: Path, root: Path, allowed: bool, source: Path, origin: str) -> Path:
+    "`notebooks`, or ValueError when it lies outside `root` and that is not `allowed`."
+    if not allowed and not notebooks.resolve().is_relative_to(root):
+        raise ValueError(f"{source}: 'notebooks_dir' is {notebooks.resolve()}, outside the project {root} {origin}; "
+                         "flows may run any notebook in it: keep it inside the project, or set "
+                         "allow_notebooks_outside_project = true")
+    return notebooks
+
+# %% ../../nbs/data_science/00_config_ds.ipynb #c014b
+def _installed_kernel(name: str, source: Path, origin: str) -> str:
+    "`name`, or ValueError naming the installed kernels when Jupyter has no kernel of that name."
+    from jupyter_client.kernelspec import KernelSpecManager  # imported here: most importers never load settings
+
+    installed = KernelSpecManager().find_kernel_specs()
+    if name.lower() not in installed:
+        raise ValueError(f"{source}: 'kernel_name' {name[:40]!r} is not an installed Jupyter kernel {origin}; run "
+                         f"`make setup` to register the project kernel (installed: {', '.join(sorted(installed)) or 'none'})")
+    return name
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c015
 _PATH_KEYS = {"raw": "raw_dir", "interim": "interim_dir", "processed": "processed_dir",
               "external": "external_dir", "inbox": "inbox_dir"}
+_IN_ROOT = ("models", "reports", "cache", "notebooks")  # folders relative to the project, `<name>_dir`
 
 def load_settings(
     root: Path | None = None,  # project folder; found with `find_project_root` when None
     environ: Mapping[str, str] | None = None,  # environment holding AIRNUB_* overrides
 ) -> Settings:
-    "The project's settings, with every path resolved to an absolute one."
+    "The project's settings, with every path resolved to an absolute one and every value checked."
+    environ = os.environ if environ is None else environ
     root = find_project_root(environ=environ) if root is None else Path(root).resolve()
     source = root / SETTINGS_FILE
     values = read_settings(source, environ)
-    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "notebooks_dir", "kernel_name", "cell_timeout_seconds",
-                "task_runner", "max_workers", "dask_scheduler_address", "work_pool", "inbox_quiet_seconds",
-                "inbox_max_megabytes", *_PATH_KEYS.values()]
-    missing = [key for key in required if key not in values]
-    if missing:
+    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "notebooks_dir", "allow_notebooks_outside_project",
+                "kernel_name", "cell_timeout_seconds", "task_runner", "max_workers", "dask_scheduler_address", "work_pool",
+                "inbox_quiet_seconds", "inbox_max_megabytes", *_PATH_KEYS.values()]
+    if missing := [key for key in required if key not in values]:
         raise KeyError(f"{source}: missing setting(s) {', '.join(missing)}")
-    data_root = root / Path(values["data_root"]).expanduser()
-    stages = {name: data_root / Path(values[key]).expanduser() for name, key in _PATH_KEYS.items()}
-    in_root = {name: root / Path(values[f"{name}_dir"]).expanduser() for name in ("models", "reports", "cache", "notebooks")}
+    origin = {key: _origin(key, environ) for key in values}
+    folder = lambda path, key: _folder(path, key, source, origin[key])  # noqa: E731
+    data_root = folder(root / Path(values["data_root"]).expanduser(), "data_root")
+    stages = {name: folder(data_root / Path(values[key]).expanduser(), key) for name, key in _PATH_KEYS.items()}
+    in_root = {name: folder(root / Path(values[f"{name}_dir"]).expanduser(), f"{name}_dir") for name in _IN_ROOT}
+    allowed = _true_or_false(values, "allow_notebooks_outside_project", source, origin["allow_notebooks_outside_project"])
+    _inside_project(in_root["notebooks"], root, allowed, source, origin["notebooks_dir"])
     return Settings(paths=ProjectPaths(root=root, data_root=data_root, **in_root, **stages),
-                    kernel_name=values["kernel_name"],
-                    cell_timeout_seconds=_positive_whole(values, "cell_timeout_seconds", source, " of seconds"),
+                    kernel_name=_installed_kernel(values["kernel_name"], source, origin["kernel_name"]),
+                    cell_timeout_seconds=_positive_whole(values, "cell_timeout_seconds", source,
+                                                         origin["cell_timeout_seconds"], " of seconds"),
                     task_runner=_one_of(values, "task_runner", source, TASK_RUNNERS),
-                    max_workers=_positive_whole(values, "max_workers", source),
+                    max_workers=_positive_whole(values, "max_workers", source, origin["max_workers"]),
                     dask_scheduler_address=values["dask_scheduler_address"], work_pool=values["work_pool"],
-                    inbox_quiet_seconds=_positive_whole(values, "inbox_quiet_seconds", source, " of seconds", minimum=0),
-                    inbox_max_megabytes=_positive_whole(values, "inbox_max_megabytes", source))
+                    inbox_quiet_seconds=_positive_whole(values, "inbox_quiet_seconds", source, origin["inbox_quiet_seconds"],
+                                                        " of seconds", minimum=0),
+                    inbox_max_megabytes=_positive_whole(values, "inbox_max_megabytes", source, origin["inbox_max_megabytes"]),
+                    allow_notebooks_outside_project=allowed)
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c021
+_SETTING_OF = {"data_root": "data_root", **_PATH_KEYS, **{name: f"{name}_dir" for name in _IN_ROOT}}
+
 def ensure_directories(paths: ProjectPaths) -> ProjectPaths:
     "Create every folder of `paths` that does not exist yet; return `paths`."
-    for field in fields(paths):
-        getattr(paths, field.name).mkdir(parents=True, exist_ok=True)
-    paths.raw_dropped.mkdir(parents=True, exist_ok=True)
+    folders = [(getattr(paths, f.name), _SETTING_OF.get(f.name)) for f in fields(paths)] + [(paths.raw_dropped, "raw_dir")]
+    for folder, key in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # the same kind of error, with the setting that chose the folder
+            hint = f"; set '{key}' in {SETTINGS_FILE} (or {ENV_PREFIX}{key.upper()}) to a folder you can write" if key else ""
+            raise type(error)(error.errno, f"{error.strerror}{hint}", error.filename) from error
     return paths

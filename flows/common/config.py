@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import stat
 from pathlib import Path
@@ -54,6 +55,34 @@ def name_of_file(path: Path, config_root: Path) -> str:
     return name
 
 
+PLAIN = (str, int, float, bool, type(None))
+
+
+def check_plain(value: object, path: Path, where: str = "", _parents: tuple[int, ...] = ()) -> None:
+    """ConfigError unless `value` is JSON as stored: text keys, and text, numbers, booleans, null, lists, mappings."""
+    if isinstance(value, (dict, list)) and id(value) in _parents:
+        raise ConfigError(f"{path}: {where or 'the value'} contains itself (a YAML alias to its own anchor)")
+    _parents = (*_parents, id(value))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                inside = f" in {where}" if where else ""
+                if isinstance(key, bool):
+                    raise ConfigError(f"{path}: a key{inside} is read as the boolean {key} (YAML reads unquoted on, "
+                                      f"off, yes, no, true, false so); keys must be text: quote it, e.g. 'on':")
+                raise ConfigError(f"{path}: key {key!r}{inside} is not text (YAML reads it as {type(key).__name__}); "
+                                  f"keys must be text: quote it, e.g. '{key}':")
+            check_plain(item, path, f"{where}.{key}" if where else key, _parents)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_plain(item, path, f"{where}[{index}]", _parents)
+    elif not isinstance(value, PLAIN):
+        raise ConfigError(f"{path}: {where or 'the value'} is a {type(value).__name__} ({str(value)[:40]!r}); "
+                          f"values must be plain YAML (text, numbers, booleans, lists, mappings): quote it")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}: {where or 'the value'} is {value}, which JSON cannot hold; use a number or text")
+
+
 def _read_text(path: Path) -> str:
     """The text of the regular file `path`, read only up to the size limit (a link to /dev/zero never ends)."""
     try:
@@ -80,11 +109,8 @@ def read_config_file(path: Path) -> dict:
     if not isinstance(value, dict) or not value:
         got = "nothing" if value is None else f"a {type(value).__name__}" if value != {} else "an empty mapping"
         raise ConfigError(f"{path}:1: the top level must be a non-empty mapping of `key: value` lines, got {got}")
-    try:
-        stored = json.dumps(value)
-    except TypeError as error:
-        raise ConfigError(f"{path}: values must be plain YAML (text, numbers, booleans, lists, "
-                          f"mappings): {error}") from error
+    check_plain(value, path)
+    stored = json.dumps(value)
     if len(stored) > MAX_VALUE_CHARACTERS:
         raise ConfigError(f"{path}: {len(stored)} characters as JSON; a Prefect Variable holds at most "
                           f"{MAX_VALUE_CHARACTERS}")

@@ -36,9 +36,10 @@ def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: li
     """
     settings, logger = load_settings(), get_run_logger()
     notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
+    timeout = settings.cell_timeout_seconds if cell_timeout is None else cell_timeout  # 0 is refused, not unset
     try:
         run = run_notebook(notebook, settings.paths.reports, parameters, kernel_name=settings.kernel_name,
-                           cell_timeout=cell_timeout or settings.cell_timeout_seconds, cwd=cwd,
+                           cell_timeout=timeout, cwd=cwd,
                            inputs=inputs, cache=RunCache(settings.paths.cache), use_cache=use_cache,
                            from_text=from_text)
     except NotebookExecutionError as error:

@@ -1,7 +1,8 @@
 """`airnub variables sync`: every YAML file in configs/variables/ becomes one Prefect Variable.
 
-All files are read and validated before anything is written, so a broken file changes no
-Variable. The value stored is the file's mapping (a JSON object), never a string of JSON.
+All files are read and validated before anything is written (each value also exactly as
+Prefect's client validates it), so a broken file changes no Variable and `--dry-run` reports the
+same refusal. The value stored is the file's mapping (a JSON object), never a string of JSON.
 Syncing twice changes nothing: a Variable already holding the file's value is left alone.
 """
 
@@ -10,12 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+from prefect.client.schemas.actions import VariableCreate
+from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
+from pydantic import ValidationError
 
 from airnub_prefect_starter.core.notebook_parameters import secret_key_in
 from flows.common.config import CONFIG_ROOT, ConfigError, name_of_file, read_config_file
 
 ACTIONS = ("create", "update", "unchanged")
+TAGS = ["airnub-config"]
+
+
+class ServerUnreachableError(ConfigError):
+    """The Prefect API the Variables live on does not answer; the message names its URL."""
+
+
+def unreachable(error: httpx.TransportError, changed: str) -> ServerUnreachableError:
+    """The one-line refusal for an API that does not answer, saying how to start one."""
+    url = PREFECT_API_URL.value() or "the temporary Prefect server"
+    return ServerUnreachableError(f"cannot reach the Prefect API at {url} ({type(error).__name__}: {error}); start a "
+                                  f"server with `make serve` (or set PREFECT_API_URL to a running one); {changed}")
 
 
 @dataclass(frozen=True)
@@ -44,10 +61,23 @@ def read_config_tree(config_root: Path) -> dict[str, tuple[Path, dict]]:
     return configs
 
 
+def check_storable(name: str, path: Path, value: dict) -> None:
+    """ConfigError naming `path` unless Prefect would accept `value` as the Variable `name` (its own validation)."""
+    try:
+        VariableCreate.model_validate({"name": name, "value": value, "tags": TAGS})
+    except ValidationError as error:
+        first = error.errors()[0]  # its message, never the value itself
+        raise ConfigError(f"{path}: Prefect refuses it as Variable {name!r} ({first['loc'][0]}: {first['msg']})"
+                          ) from None
+
+
 def plan_sync(config_root: Path) -> list[PlannedVariable]:
     """What a sync of `config_root` would do, Variable by Variable (reads the API, writes nothing)."""
+    configs = read_config_tree(config_root)
+    for name, (path, value) in configs.items():  # every file, before the first read or write
+        check_storable(name, path, value)
     plan = []
-    for name, (path, value) in read_config_tree(config_root).items():
+    for name, (path, value) in configs.items():
         current = Variable.get(name, default=None)
         action = "create" if current is None else "unchanged" if current == value else "update"
         plan.append(PlannedVariable(name, path, value, action))
@@ -56,11 +86,17 @@ def plan_sync(config_root: Path) -> list[PlannedVariable]:
 
 def sync_variables(config_root: Path, dry_run: bool = False) -> list[PlannedVariable]:
     """Validate every file under `config_root`, then create or update the Variables that differ."""
-    plan = plan_sync(config_root)
-    if not dry_run:
-        for item in plan:
-            if item.action != "unchanged":
-                Variable.set(item.name, item.value, tags=["airnub-config"], overwrite=True)
+    try:
+        plan = plan_sync(config_root)
+    except httpx.TransportError as error:
+        raise unreachable(error, "nothing was changed") from error
+    written = []
+    try:
+        for item in [] if dry_run else [item for item in plan if item.action != "unchanged"]:
+            Variable.set(item.name, item.value, tags=TAGS, overwrite=True)
+            written.append(item.name)
+    except httpx.TransportError as error:  # the server went away half-way: say what is stored
+        raise unreachable(error, f"stored before it stopped answering: {', '.join(written) or 'none'}") from error
     return plan
 
 

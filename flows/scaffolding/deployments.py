@@ -11,7 +11,8 @@ from flows.scaffolding.names import Department, ScaffoldError
 
 DEPLOYMENTS_FILE = "prefect.local.yaml"
 HEADER_WIDTH = 88  # `--- department: demo ---...` after the `# ` as the file writes it
-DESCRIPTIONS = {"ingestion": "Bring data in for {name}.", "processing": "Clean and transform data for {name}.",
+DESCRIPTIONS = {"pipeline": "The whole pipeline of {name} every morning (ingestion, processing, analysis).",
+                "ingestion": "Bring data in for {name}.", "processing": "Clean and transform data for {name}.",
                 "analysis": "Analyse data and report for {name}."}
 
 
@@ -34,13 +35,15 @@ def _deployment(department: Department, stage: str, data: CommentedMap) -> Comme
     tags.fa.set_flow_style()
     entry["tags"] = tags
     entry["work_pool"] = definitions["work_pools"]["local_process"]  # dumped as the alias *local_process
-    if stage == "ingestion":  # the same schedule as the demo: data in every morning
+    if stage == "pipeline":  # the same schedule as the demo: every stage runs every morning, in order
         entry["schedules"] = CommentedSeq([definitions["schedules"]["daily_morning"]])
     return entry
 
 
 def add_deployments(text: str, department: Department, stages: tuple[str, ...]) -> str:
-    """`text` (prefect.local.yaml) with a deployment per stage of `department`; unchanged when they are there."""
+    """`text` (prefect.local.yaml) with `department`'s scheduled pipeline and a deployment per stage; unchanged
+    when they are there."""
+    stages = ("pipeline", *stages)
     yaml = _yaml()
     data = yaml.load(text)
     try:

@@ -147,6 +147,7 @@ def _task_notebook(plan: Plan, task: str, name: str, where: str, notebook_task: 
     module = f"airnub_prefect_starter/core/{task}.py"
     if not mine and (plan.root / module).exists():
         raise ScaffoldError(f"task: {module} already exists (from another notebook); expected another name")
+    notebooks.check_task_name(task)
     fresh = f"nbs/core/{notebooks.next_number(core)}_{task}.ipynb"
     relative = mine[0].relative_to(plan.root).as_posix() if mine else fresh
     plan.create(relative, notebooks.core_notebook(task, name, where, kernel))

@@ -10,7 +10,6 @@ from flows.departments import STAGES
 
 MAX_IDENTIFIER = 30  # keeps generated import lines and flow names readable
 RESERVED = {"tasks", "common", "pipeline", *STAGES}  # folder and flow names the layout already uses
-IMPORTED = {"pd", "tempfile", "write_parquet", "annotations"}  # names a generated task notebook imports
 
 
 class ScaffoldError(ValueError):
@@ -48,8 +47,6 @@ def component(text: str, field: str) -> str:
     name = identifier(text, field)
     if name in RESERVED:
         raise ScaffoldError(f"{field}: {name!r} is a name the project layout uses; expected another name")
-    if name in IMPORTED:
-        raise ScaffoldError(f"{field}: {name!r} is a name the generated notebook imports; expected another name")
     return name
 
 

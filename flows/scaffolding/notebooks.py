@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import re
 import textwrap
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -156,3 +159,39 @@ def report_notebook(task: str, name: str, where: str, kernel_name: str) -> str:
             "summary.round(3)"),
     ]
     return _notebook(cells, kernel_name)
+
+
+def names_in_code(sources: list[str]) -> set[str]:
+    """Every name the Python `sources` bind or read: imports, functions, parameters, variables, exceptions."""
+    names = set()
+    for node in (node for source in sources for node in ast.walk(ast.parse(source))):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+@cache
+def core_notebook_names() -> frozenset[str]:
+    """The names the generated core notebook uses itself, read from the template (`task_placeholder` left out)."""
+    cells = nbformat.reads(core_notebook("task_placeholder", "Task", "a stage", "python3"), as_version=4).cells
+    code = [cell.source for cell in cells if cell.cell_type == "code"]
+    return frozenset(name for name in names_in_code(code) if "task_placeholder" not in name)
+
+
+def check_task_name(task: str) -> str:
+    """`task`, or ScaffoldError when the function `task()` would shadow a builtin or a name the notebook uses."""
+    if task in dir(builtins):
+        raise ScaffoldError(f"task: {task!r} is a Python builtin; the generated {task}() would hide it from the "
+                            f"code that calls it; expected another name (e.g. '{task}_rows')")
+    if task in core_notebook_names():
+        raise ScaffoldError(f"task: {task!r} would make the function {task}(), but the generated notebook already "
+                            f"uses the name {task!r} for something else; expected another name")
+    return task

@@ -33,6 +33,20 @@ def _function(tree: ast.Module, name: str, path: str) -> ast.FunctionDef:
     raise ScaffoldError(f"{path}: no function {name}() to wire into; was it renamed?")
 
 
+def _module_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level: imports, functions, classes, assignments."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
 def add_import(source: str, module: str, name: str) -> str:
     """`source` with `from module import name` among its first-party imports, in sorted position."""
     tree = ast.parse(source)
@@ -40,6 +54,9 @@ def add_import(source: str, module: str, name: str) -> str:
     if any(isinstance(n, ast.ImportFrom) and n.module == module and name in {a.name for a in n.names}
            for n in imports):
         return source
+    if name in _module_names(tree):
+        raise ScaffoldError(f"{name}: the file it would be imported into already uses that name for something else "
+                            f"(another import or a definition), which the import would replace; expected another name")
     first_party = [n for n in imports if isinstance(n, ast.ImportFrom) and n.module
                    and n.module.split(".")[0] in FIRST_PARTY]
     lines = source.splitlines(keepends=True)

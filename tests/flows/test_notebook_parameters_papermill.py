@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import RECORD, airnub, write_notebook
+from helpers import RECORD, airnub, own_notebooks_dir, write_notebook
 
 PAPERMILL = Path(sys.executable).parent / "papermill"
 LONG_TITLE = "Wine cultivar classifier: evaluation of the held-out rows, " * 5  # 295 characters
@@ -38,7 +38,7 @@ def injected_cell(notebook: Path) -> str:
 
 @pytest.fixture
 def nbs(subprocess_env, tmp_path):
-    subprocess_env["AIRNUB_NOTEBOOKS_DIR"] = str(tmp_path / "nbs")
+    subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     return tmp_path / "nbs"
 
 

@@ -35,6 +35,16 @@ def test_bad_parameters_are_refused_before_a_kernel_starts(notebooks_dir, projec
     assert not project.reports.exists(), "no run folder: nothing started"
 
 
+@pytest.mark.parametrize("timeout", [0, -1])
+def test_a_timeout_that_is_not_positive_is_refused_not_read_as_default_or_none(notebooks_dir, project, timeout):
+    """A flow's `cell_timeout=0` once ran with the 600 s default, and -1 with no timeout at all."""
+    notebook = write_notebook(notebooks_dir / "contract.ipynb", CONTRACT, "print(count)")
+    with pytest.raises(NotebookParameterError, match=f"cell_timeout must be a positive whole number of seconds, "
+                                                     f"got '{timeout}'"):
+        notebook_flow(str(notebook), cell_timeout=timeout)
+    assert not project.reports.exists(), "no run folder: nothing started"
+
+
 def test_parameters_for_a_notebook_without_a_parameters_cell_are_refused(notebooks_dir, project):
     notebook = write_notebook(notebooks_dir / "plain.ipynb", None, "print('hello')")
     with pytest.raises(NotebookParameterError, match="has no cell tagged 'parameters'"):

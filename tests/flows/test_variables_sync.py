@@ -68,21 +68,40 @@ def _empty(path):
     path.write_text("# nothing here yet\n")
 
 
+def _yaml11_key(text):
+    return lambda path: path.write_text(f"pattern: '*.csv'\n{text}\n")
+
+
 @pytest.mark.parametrize(("damage", "expected"), [
     (_broken_yaml, "inbox_csv.yaml:3: not valid YAML"),
     (_not_a_mapping, "inbox_csv.yaml:1: the top level must be a non-empty mapping of `key: value` lines, got a list"),
     (_not_utf8, "inbox_csv.yaml: cannot be read"),
     (_dangling_link, "inbox_csv.yaml: cannot be read"),
     (_empty, "inbox_csv.yaml:1: the top level must be a non-empty mapping of `key: value` lines, got nothing"),
-], ids=["broken-yaml", "not-a-mapping", "not-utf8", "dangling-link", "empty"])
+    # YAML 1.1 reads these keys as booleans or numbers, which Prefect refuses (a pydantic traceback once,
+    # after the Variables of earlier files had been written)
+    (_yaml11_key("on: true"), "inbox_csv.yaml: a key is read as the boolean True"),
+    (_yaml11_key("checks:\n  yes: 1"), "inbox_csv.yaml: a key in checks is read as the boolean True"),
+    (_yaml11_key("1: first"), "inbox_csv.yaml: key 1 is not text (YAML reads it as int)"),
+    (_yaml11_key("2026-01-01: new year"), "inbox_csv.yaml: key datetime.date(2026, 1, 1) is not text"),
+    (_yaml11_key("~: nothing"), "inbox_csv.yaml: key None is not text"),
+    (_yaml11_key("since: 2026-01-01"), "inbox_csv.yaml: since is a date ('2026-01-01')"),
+    (_yaml11_key("threshold: .nan"), "inbox_csv.yaml: threshold is nan, which JSON cannot hold"),
+    (_yaml11_key("loop: &a [1, *a]"), "inbox_csv.yaml: loop[1] contains itself"),
+    (_yaml11_key("notes: " + "x" * 5000), "characters as JSON; a Prefect Variable holds at most 5000"),
+], ids=["broken-yaml", "not-a-mapping", "not-utf8", "dangling-link", "empty", "on-key", "nested-yes-key", "int-key",
+        "date-key", "null-key", "date-value", "nan-value", "self-alias", "too-long"])
 def test_a_bad_file_stops_the_sync_naming_it_and_nothing_is_written(tree, damage, expected):
     sync_variables(tree)
     (tree / "dept_demo" / "analysis" / "training.yaml").write_text("test_size: 0.4\n")  # a pending update
     (tree / "dept_demo" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")  # a pending create
     damage(tree / "dept_demo" / "ingestion" / "inbox_csv.yaml")
+    with pytest.raises(ConfigError) as dry_run:
+        sync_variables(tree, dry_run=True)
     with pytest.raises(ConfigError) as refused:
         sync_variables(tree)
     assert expected in str(refused.value)
+    assert str(dry_run.value) == str(refused.value), "--dry-run reports the same refusal"
     assert str(tree / "dept_demo" / "ingestion" / "inbox_csv.yaml") in str(refused.value)
     assert Variable.get(TRAINING)["test_size"] == 0.25, "no Variable was updated"
     assert Variable.get("dept_demo__analysis__monitoring") is None, "no Variable was created"
@@ -106,3 +125,19 @@ def test_an_alias_bomb_or_an_endless_file_is_refused_before_it_is_expanded(tree)
     with pytest.raises(ConfigError, match="inbox_csv.yaml: not a regular file"):
         sync_variables(tree)
     assert Variable.get(TRAINING) is None, "no Variable was written"
+
+
+def test_prefects_own_validation_runs_on_every_file_before_the_first_write(tree, monkeypatch):
+    """A value the file checks let through (here: with them switched off) is still refused before any write."""
+    from flows.common import config
+
+    sync_variables(tree)
+    (tree / "dept_demo" / "analysis" / "training.yaml").write_text("test_size: 0.4\n")  # a pending update
+    (tree / "dept_demo" / "ingestion" / "inbox_csv.yaml").write_text("pattern: '*.csv'\non: true\n")
+    monkeypatch.setattr(config, "check_plain", lambda value, path: None)
+    with pytest.raises(ConfigError, match=r"inbox_csv.yaml: Prefect refuses it as Variable "
+                                          r"'dept_demo__ingestion__inbox_csv' \(value: .*serializable to JSON\)"):
+        sync_variables(tree, dry_run=True)
+    with pytest.raises(ConfigError, match=r"inbox_csv.yaml: Prefect refuses it"):
+        sync_variables(tree)
+    assert Variable.get(TRAINING)["test_size"] == 0.25, "no Variable was updated"

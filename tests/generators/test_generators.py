@@ -97,8 +97,13 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
     original, changed = (PROJECT_ROOT / "prefect.local.yaml").read_text(), (root / "prefect.local.yaml").read_text()
     assert changed.startswith(original), "comments, anchors and existing deployments stay byte for byte"
     added = changed[len(original):]
-    assert added.startswith("  # --- department: harbour_ops ---") and added.count("*local_process") == 3
+    assert added.startswith("  # --- department: harbour_ops ---") and added.count("*local_process") == 4
     deployments = {d["name"]: d for d in yaml.safe_load(changed)["deployments"]}
+    scheduled = {name for name, d in deployments.items() if d.get("schedules")}
+    assert scheduled == {"pipeline-dept-demo", "pipeline-dept-harbour-ops"}, "the whole pipeline runs every morning"
+    pipeline = deployments["pipeline-dept-harbour-ops"]
+    assert pipeline["entrypoint"] == f"{DEPARTMENT}/pipeline_flow_dept_harbour_ops.py:pipeline_flow_dept_harbour_ops"
+    assert pipeline["schedules"] == [{"cron": "0 6 * * *", "timezone": "UTC"}]
     processing = deployments["processing-dept-harbour-ops"]
     flow = "processing_flow_dept_harbour_ops"
     assert processing["entrypoint"] == f"{DEPARTMENT}/{flow}.py:{flow}"
@@ -122,6 +127,16 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
     ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--category", "tide_gauges",
                   "--name", "smooth readings", "--notebook-task"), "another kind of task"),
     ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--name", "for"), "keyword"),
+    # names that would shadow a builtin or a name the generated notebook uses (its tests would fail)
+    ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--name", "list"),
+     "task: 'list' is a Python builtin"),
+    ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--category", "tide_gauges",
+                  "--name", "window"), "the generated notebook already uses the name 'window'"),
+    ("airnub new task", ("--department", "harbour_ops", "--stage", "analysis", "--name", "Result"),
+     "the generated notebook already uses the name 'result'"),
+    # the wrapper run_notebook_task would replace the papermill task the demo's evaluation flow imports
+    ("add_task", ("--department", "demo", "--stage", "analysis", "--category", "evaluation", "--name", "run notebook"),
+     "run_notebook_task: the file it would be imported into already uses that name"),
     ("airnub new category", ("--department", "harbour_ops", "--stage", "processing"), "expected --name"),
 ])
 def test_refused_input_writes_nothing(scaffolded, command, args, named):

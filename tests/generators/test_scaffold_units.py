@@ -9,6 +9,7 @@ from helpers import PROJECT_ROOT
 
 from flows.scaffolding import plan as plan_module
 from flows.scaffolding.names import ScaffoldError, component, department_id, identifier
+from flows.scaffolding.notebooks import check_task_name, core_notebook
 from flows.scaffolding.plan import Plan
 from flows.scaffolding.python_edit import add_before_return, add_import, add_parameter
 
@@ -31,10 +32,33 @@ def test_bad_names_are_refused_with_the_field_named(text, named):
     assert str(refused.value).startswith("category: ")
 
 
-@pytest.mark.parametrize(("text", "named"), [("Tasks", "layout"), ("processing", "layout"), ("pd", "imports")])
-def test_names_the_generated_code_already_uses_are_refused(text, named):
+@pytest.mark.parametrize(("text", "named"), [("Tasks", "layout"), ("processing", "layout")])
+def test_names_the_layout_already_uses_are_refused(text, named):
     with pytest.raises(ScaffoldError, match=named):
         component(text, "task")
+
+
+@pytest.mark.parametrize(("task", "named"), [
+    ("list", "builtin"), ("sum", "builtin"), ("input", "builtin"), ("window", "uses the name 'window'"),
+    ("result", "uses the name 'result'"), ("columns", "uses the name 'columns'"), ("pd", "uses the name 'pd'"),
+    ("readings", "uses the name 'readings'"), ("source", "uses the name 'source'"),
+])
+def test_task_names_that_would_shadow_what_the_notebook_uses_are_refused(task, named):
+    with pytest.raises(ScaffoldError, match=named) as refused:
+        check_task_name(task)
+    assert str(refused.value).startswith(f"task: {task!r} ")
+
+
+def test_a_task_name_left_free_runs_in_the_generated_notebook():
+    """Every name the check lets through gives a notebook whose own tests pass (run here in-process)."""
+    import nbformat
+
+    for task in ("smooth_readings", "rolling_mean", "output", "berths"):
+        cells = nbformat.reads(core_notebook(check_task_name(task), "T", "a stage", "python3"), as_version=4).cells
+        namespace: dict = {}
+        for cell in cells:
+            if cell.cell_type == "code":
+                exec(compile(cell.source, f"{task}.ipynb", "exec"), namespace)  # noqa: S102 - our own template
 
 
 def test_department_id_takes_the_folder_form_or_the_short_one():
@@ -106,3 +130,16 @@ def test_a_parameter_joins_a_multi_line_signature_and_keeps_the_body():
     changed = add_parameter(source, "f", "run_x: bool = True", "f.py")
     assert changed == ('@flow\ndef f(a: int = 1, b: str = "x", run_x: bool = True) -> dict:\n'
                        '    # the body starts here\n    results = {}\n    return results\n')
+
+
+@pytest.mark.parametrize("source", [
+    "from flows.common.notebook_task import run_notebook_task\n",
+    "from flows.common import notebook_task as run_notebook_task\n",
+    "def run_notebook_task():\n    pass\n",
+    "run_notebook_task = None\n",
+])
+def test_an_import_that_would_replace_a_name_the_file_uses_is_refused(source):
+    with pytest.raises(ScaffoldError, match="run_notebook_task: the file it would be imported into already uses"):
+        add_import(source, "flows.dept_demo.analysis.tasks.run_notebook_task", "run_notebook_task")
+    assert "from flows.x import run_notebook_task" in add_import("from flows.x import run_notebook_task\n", "flows.x",
+                                                                "run_notebook_task"), "the same import: unchanged"

@@ -60,9 +60,10 @@ def test_serve_variables_deploy_worker_run_and_restart(server, tmp_path):
 
         with background(["make", "--no-print-directory", "worker"], server.env, tmp_path / "worker.log"):
             started = time.monotonic()
-            run = subprocess.run([*PREFECT, "deployment", "run", "ingestion-dept-demo/ingestion-dept-demo",
-                                  "--watch", "--watch-timeout", "240"], env=server.env, capture_output=True, text=True,
-                                 timeout=300)
+            # The scheduled deployment: the whole pipeline, so the morning run retrains and reports too.
+            run = subprocess.run([*PREFECT, "deployment", "run", "pipeline-dept-demo/pipeline-dept-demo",
+                                  "--watch", "--watch-timeout", "420"], env=server.env, capture_output=True, text=True,
+                                 timeout=480)
             print(f"deployment run took {time.monotonic() - started:.1f} s")
         assert run.returncode == 0, run.stdout + run.stderr + (tmp_path / "worker.log").read_text()[-3000:]
         assert "Completed" in run.stdout
@@ -70,6 +71,9 @@ def test_serve_variables_deploy_worker_run_and_restart(server, tmp_path):
     assert len(pd.read_csv(tmp_path / "data" / "raw" / "wine.csv")) == 178
     manifest = json.loads((tmp_path / "data" / "raw" / "ingest_manifest.json").read_text())
     assert [record["source"] for record in manifest.values()] == ["harvest_north.csv"], "the Variable's pattern"
+    assert (tmp_path / "data" / "processed" / "wine_features.parquet").is_file(), "processing ran"
+    assert (tmp_path / "models" / "wine_classifier.joblib").is_file(), "the model was retrained"
+    assert list((tmp_path / "reports").glob("model_evaluation/*/model_evaluation.html")), "the report was refreshed"
 
     with server.start() as startup_seconds:
         print(f"server restart answered after {startup_seconds:.1f} s")
@@ -80,7 +84,8 @@ def test_serve_variables_deploy_worker_run_and_restart(server, tmp_path):
     assert len(state["variables"]) == 7
     pool = load_settings(PROJECT_ROOT).work_pool
     assert state["deployments"] == {
-        "ingestion-dept-demo": [pool, ["dept_demo", "ingestion"], 1],
+        "pipeline-dept-demo": [pool, ["dept_demo", "pipeline"], 1],
+        "ingestion-dept-demo": [pool, ["dept_demo", "ingestion"], 0],
         "processing-dept-demo": [pool, ["dept_demo", "processing"], 0],
         "analysis-dept-demo": [pool, ["analysis", "dept_demo"], 0],
     }
