@@ -270,8 +270,11 @@ def test_a_read_only_reports_folder_stops_the_run_with_one_line_naming_it(subpro
     notebook = write_notebook(tmp_path / "nbs" / "square.ipynb", "side: int = 2", "print(side * side)")
     reports = tmp_path / "reports"
     reports.mkdir()
+    # run inside the read-only mount: on Prefect's temporary server, not through the session's warm runner,
+    # whose processes live outside this mount namespace
+    inside = {**subprocess_env, "AIRNUB_SERVER_HOME": str(tmp_path / "no-server"), "AIRNUB_SERVER_AUTOSTART": "false"}
     done = subprocess.run(read_only(reports, [str(AIRNUB), "notebook", str(notebook)]), cwd=PROJECT_ROOT,
-                          env=subprocess_env, capture_output=True, text=True, timeout=300)
+                          env=inside, capture_output=True, text=True, timeout=300)
     verdicts = [line for line in done.stderr.splitlines() if line.startswith("airnub: ")]
     assert done.returncode == 1 and len(verdicts) == 1, done.stderr[-3000:]
     assert verdicts[0].startswith(f"airnub: {reports}: cannot create the run's report folder there ("), verdicts

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, RECORD, airnub, own_notebooks_dir, write_notebook
+from helpers import PROJECT_ROOT, RECORD, airnub, free_port, own_notebooks_dir, write_notebook
 
 
 def test_run_a_single_stage(subprocess_env, tmp_path):
@@ -168,8 +168,6 @@ def test_the_kernel_starts_beside_the_notebook_and_declared_inputs_count_for_the
 
 @pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "sync"])
 def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env, dry_run):
-    from integration.processes import free_port
-
     api = f"http://127.0.0.1:{free_port()}/api"
     done = airnub("variables", "sync", *(["--dry-run"] if dry_run else []),
                   env={**subprocess_env, "PREFECT_API_URL": api})

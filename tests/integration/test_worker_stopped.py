@@ -184,7 +184,7 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
                 timings["next run"] = time.monotonic() - clock
             assert state.is_completed(), state
             # Logs reach the API in batches, after the state: wait for the run's last ones.
-            wait_for(lambda: reuse_logged(client), 30, "the next run's log says what it reused")
+            wait_for(lambda: reuse_logged(client), 90, "the next run's log says what it reused")
         assert [path.stat().st_mtime_ns for path in reused] == before
         assert_outputs_whole(tmp_path)
         print(", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))
