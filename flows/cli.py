@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
     from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
     from flows.common.config import ConfigError
 
-    flow, started, wall = stage_flow(args.department, args.stage), time.monotonic(), time.time() - 1
+    flow, started, wall = stage_flow(args.department, args.stage), time.monotonic(), time.time()
     state = flow(return_state=True)
     try:
         result = state.result()
