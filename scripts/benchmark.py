@@ -144,7 +144,7 @@ def measure_cli(scratch: Path) -> dict[str, float]:
     env.update({f"AIRNUB_{key}": str(scratch / "cli" / folder) for key, folder in (
         ("DATA_ROOT", "data"), ("MODELS_DIR", "models"), ("REPORTS_DIR", "reports"), ("CACHE_DIR", "cache"))},
         AIRNUB_NOTEBOOKS_DIR=str(notebook.parent), AIRNUB_SERVER_HOME=str(scratch / "cli" / "server"),
-        AIRNUB_SERVER_PORT=str(port), PREFECT_HOME=str(scratch / "cli" / "prefect-home"))
+        AIRNUB_SERVER_PORT=str(port), AIRNUB_REPORTS_PORT="0", PREFECT_HOME=str(scratch / "cli" / "prefect-home"))
     airnub, seconds = [str(bin_dir / "airnub")], {}
     try:
         seconds["cli_first_command"] = command_seconds(

@@ -39,7 +39,8 @@ def stopped_server(tmp_path):
     """The environment of a project whose server is not running (a home and port of its own); stopped after."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
     env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(tmp_path / "server"),
-               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_NOTEBOOKS_DIR=str(tmp_path / "nbs"),
+               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
+               AIRNUB_NOTEBOOKS_DIR=str(tmp_path / "nbs"),
                PREFECT_HOME=str(tmp_path / "prefect-home"), PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
     yield env
     airnub("server", "stop", env=env)
