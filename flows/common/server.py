@@ -32,7 +32,7 @@ from pathlib import Path
 
 from airnub_prefect_starter.data_science.config_ds import SETTINGS_FILE, find_project_root, load_settings, read_settings
 from airnub_prefect_starter.data_science.storage import write_json
-from flows.common.reports_server import reports_port, start_reports_server
+from flows.common.reports_server import link_host, reports_port, start_reports_server
 
 STATE_FILE = "airnub-server.json"
 START_TIMEOUT_SECONDS = 180  # a busy 2-core machine has taken 40 s to start a Prefect server
@@ -186,6 +186,8 @@ def start(config: ServerConfig, say: Callable[[str], None] = print) -> dict:
     config.home.mkdir(parents=True, exist_ok=True)
     env = client_environment({**os.environ, "PREFECT_HOME": str(config.home)})
     env.pop("PREFECT_API_URL", None)
+    # the UI's pages call the API at this address (Prefect's default names port 4200, whatever --port says)
+    env.setdefault("PREFECT_UI_API_URL", f"http://{link_host(config.host)}:{config.port}/api")
     bin_dir = Path(sys.executable).parent
     processes, logs = {}, {"server": config.home / "server.log", "runner": config.home / "runner.log"}
     external = healthy(config.api_url)
