@@ -120,8 +120,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{flow.name}: {state.name.lower()} in {time.monotonic() - started:.1f} s{_flow_run_line(state)}")
     print(f"written: {', '.join(shown[:8])}{f' and {len(shown) - 8} more' if len(shown) > 8 else ''}" if shown
           else "written: nothing (every step was served from the cache: its inputs and code are unchanged)")
-    for report in sorted({*(p for p in files if p.suffix == ".html"), *_reports_in(result)}):
-        print(f"report: {report}")
+    for report in sorted({*(p for p in files if p.suffix == ".html"), *_reports_in(result)},
+                         key=lambda p: (p.parent, p.name.endswith(".full.html"), p.name)):
+        print(f"{'report with code' if report.name.endswith('.full.html') else 'report'}: {report}")
     print("the whole result: add --json")
     return 0
 
