@@ -24,7 +24,7 @@ from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, 
 from airnub_prefect_starter.core.run_cache import RunCache
 from airnub_prefect_starter.data_science.config_ds import load_settings
 from flows.common.reports_server import report_url
-from flows.common.server import read_state, server_config
+from flows.common.server import ServerError, read_state, server_config
 
 
 def artifact_key(*parts: str) -> str:
@@ -83,6 +83,9 @@ def report_markdown(run: NotebookRun, values: dict | None = None,
 @task(name="publish-notebook-report")
 def publish_report_task(run: NotebookRun, key: str, values: dict | None = None) -> str:
     """Create a markdown artifact under `key`: recorded (and extra) values as a table, and the report link."""
-    state = read_state(server_config(load_settings().paths.root))
+    try:
+        state = read_state(server_config(load_settings().paths.root))
+    except ServerError:  # a bad [server] setting: the artifact shows paths, and `airnub server` names the setting
+        state = None
     markdown = report_markdown(run, values, lambda path: report_url(path, state))
     return str(create_markdown_artifact(key=key, markdown=markdown, description=f"Report of {run.notebook.name}"))
