@@ -172,6 +172,10 @@ def test_a_taken_reports_port_is_said_and_the_server_still_starts(stopped_server
             "(or AIRNUB_REPORTS_PORT) and run `airnub server stop` and `airnub server start`") in started.stdout
     state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
     assert "reports_url" not in state and airnub("server", "status", env=stopped_server).stdout.count("running at") == 1
+    again = airnub("server", "start", env=stopped_server)  # the port is free now: the running server gains it
+    assert again.returncode == 0 and "already running" in again.stdout and "not served" not in again.stdout
+    state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
+    assert state["reports_url"] == f"http://127.0.0.1:{port}" and psutil.pid_exists(state["reports_pid"])
 
 
 def test_a_bad_reports_port_is_refused_before_anything_starts(stopped_server, tmp_path):

@@ -177,10 +177,21 @@ def client_environment(env: dict | None = None) -> dict:
     return env
 
 
+def _serve_reports(config: ServerConfig, state: dict, env: dict, say: Callable[[str], None]) -> None:
+    """Start the reports' file server beside a running server; record it in `state` and the state file."""
+    for key in ("reports_pid", "reports_url", "reports_dir"):
+        state.pop(key, None)
+    state.update(start_reports_server(config.host, config.reports_port, load_settings(config.root).paths.reports,
+                                      config.home / "reports-server.log", env, say))
+    write_json(state, config.state_file)
+
+
 def start(config: ServerConfig, say: Callable[[str], None] = print) -> dict:
     """Start the server (unless one answers already) and the runner; write the state file; return it."""
     if state := running(config):
         say(f"airnub: the project's Prefect server is already running at {state['api_url']}")
+        if config.reports_port and not _alive(state.get("reports_pid")):  # started before, or its file server died
+            _serve_reports(config, state, client_environment(), say)
         return state
     stop(config, say=lambda _: None)  # what is left of a server that died: its runner, socket, state
     config.home.mkdir(parents=True, exist_ok=True)
@@ -211,9 +222,7 @@ def start(config: ServerConfig, say: Callable[[str], None] = print) -> dict:
         stop(config, say=lambda _: None)
         raise
     if config.reports_port:
-        state.update(start_reports_server(config.host, config.reports_port, load_settings(config.root).paths.reports,
-                                          config.home / "reports-server.log", env, say))
-        write_json(state, config.state_file)
+        _serve_reports(config, state, env, say)
     where = "an existing Prefect server" if external else "the project's Prefect server"
     say(f"airnub: started {where} at {state['ui_url']} (data in {config.home}); "
         "it keeps running for the next commands; `airnub server stop` stops it")
