@@ -120,8 +120,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{flow.name}: {state.name.lower()} in {time.monotonic() - started:.1f} s{_flow_run_line(state)}")
     print(f"written: {', '.join(shown[:8])}{f' and {len(shown) - 8} more' if len(shown) > 8 else ''}" if shown
           else "written: nothing (every step was served from the cache: its inputs and code are unchanged)")
-    for report in sorted({*(p for p in files if p.suffix == ".html"), *_reports_in(result)}):
-        print(f"report: {report}")
+    for report in sorted({*(p for p in files if p.suffix == ".html"), *_reports_in(result)},
+                         key=lambda p: (p.parent, p.name.endswith(".full.html"), p.name)):
+        print(f"{'report with code' if report.name.endswith('.full.html') else 'report'}: {report}")
     print("the whole result: add --json")
     return 0
 
@@ -153,6 +154,8 @@ def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = 
     else:
         print(f"{run.notebook.name}: completed in {seconds:.1f} s{flow_run}")
     print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
+    if run.full_html:
+        print(f"report with code: {run.full_html}")
 
 
 def _prepare_notebook(args: argparse.Namespace) -> int | None:
@@ -171,7 +174,8 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
         raise UsageError(f"--input {missing[0]}: no such file")
     inputs = run_inputs(notebook, args.parameters, [Path(p) for p in args.inputs], Path(args.cwd or notebook.parent))
     hit = None if args.no_cache else cached_run(RunCache(settings.paths.cache),
-                                                run_key(notebook, args.parameters, inputs, settings.kernel_name)[0])
+                                                run_key(notebook, args.parameters, inputs, settings.kernel_name,
+                                                        args.report_mode)[0])
     if hit:
         _print_run(hit, args.json, time.monotonic() - started, inputs=tuple(inputs))
         return 0
@@ -187,7 +191,7 @@ def _notebook(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     state = notebook_flow(str(args.notebook), args.parameters, use_cache=not args.no_cache, cell_timeout=args.timeout,
-                          cwd=args.cwd, inputs=args.inputs, return_state=True)
+                          cwd=args.cwd, inputs=args.inputs, report_mode=args.report_mode, return_state=True)
     _print_run(state.result(), args.json, time.monotonic() - started, _flow_run_line(state))
     return 0
 
@@ -290,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("--input", action="append", default=[], metavar="PATH",
                           help="a file the notebook reads that no parameter names (a change to it means a new run); "
                                "repeat for several, or declare them in the notebook: # airnub-inputs: a.csv, b.csv")
+    notebook.add_argument("--report-mode", action="store_true",
+                          help="the HTML report without code (NAME.html); NAME.full.html beside it shows everything")
     notebook.add_argument("--dry-run", action="store_true", help="check the notebook and parameters; run nothing")
     notebook.set_defaults(handler=_notebook, prepare=_prepare_notebook, prefect=True)
     params = commands.add_parser("params", help="list a notebook's parameters: type, default and help")

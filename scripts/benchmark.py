@@ -134,9 +134,10 @@ def measure_cli(scratch: Path) -> dict[str, float]:
     server (that start is measured too), later commands reuse it.
     """
     bin_dir, settings = Path(sys.executable).parent, load_settings()
-    with socket.socket() as probe:
+    with socket.socket() as probe, socket.socket() as other:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        other.bind(("127.0.0.1", 0))
+        port, reports_port = probe.getsockname()[1], other.getsockname()[1]
     notebook = scratch / "cli" / "nbs" / "small.ipynb"
     notebook.parent.mkdir(parents=True)
     notebook.write_text(json.dumps(SMALL_NOTEBOOK))
@@ -144,7 +145,7 @@ def measure_cli(scratch: Path) -> dict[str, float]:
     env.update({f"AIRNUB_{key}": str(scratch / "cli" / folder) for key, folder in (
         ("DATA_ROOT", "data"), ("MODELS_DIR", "models"), ("REPORTS_DIR", "reports"), ("CACHE_DIR", "cache"))},
         AIRNUB_NOTEBOOKS_DIR=str(notebook.parent), AIRNUB_ALLOW_NOTEBOOKS_OUTSIDE_PROJECT="true",
-        AIRNUB_SERVER_HOME=str(scratch / "cli" / "server"),
+        AIRNUB_SERVER_HOME=str(scratch / "cli" / "server"), AIRNUB_REPORTS_PORT=str(reports_port),
         AIRNUB_SERVER_PORT=str(port), PREFECT_HOME=str(scratch / "cli" / "prefect-home"))
     airnub, seconds = [str(bin_dir / "airnub")], {}
     try:

@@ -35,7 +35,8 @@ def airnub_server(tmp_path_factory):
     """
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
     env.update(AIRNUB_SERVER_HOME=str(tmp_path_factory.mktemp("airnub-server")), AIRNUB_SERVER_PORT=str(free_port()),
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+               AIRNUB_REPORTS_PORT=str(free_port()), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     started = airnub("server", "start", env=env)
     assert started.returncode == 0, started.stdout + started.stderr
     yield env

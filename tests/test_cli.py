@@ -29,7 +29,8 @@ def test_the_end_of_a_run_says_what_happened_in_a_few_lines(subprocess_env, tmp_
     written = lines[1].removeprefix("written: ").split(", ")
     assert str(tmp_path / "models" / "wine_classifier.joblib") in written, first.stdout
     report = Path(next(line for line in lines if line.startswith("report: ")).removeprefix("report: "))
-    assert report.is_file() and report.is_relative_to(tmp_path / "reports")
+    assert report.is_file() and report.is_relative_to(tmp_path / "reports") and report.name == "model_evaluation.html"
+    assert f"report with code: {report.with_name('model_evaluation.full.html')}" in lines, first.stdout
     again = airnub("run", "demo", env=subprocess_env)
     assert again.returncode == 0 and "written: nothing (every step was served from the cache" in again.stdout
     assert f"report: {report}" in again.stdout

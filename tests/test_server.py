@@ -39,7 +39,8 @@ def stopped_server(tmp_path):
     """The environment of a project whose server is not running (a home and port of its own); stopped after."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
     env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(tmp_path / "server"),
-               AIRNUB_SERVER_PORT=str(free_port()), **own_notebooks_dir(tmp_path / "nbs"),
+               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
+               **own_notebooks_dir(tmp_path / "nbs"),
                PREFECT_HOME=str(tmp_path / "prefect-home"), PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
     yield env
     airnub("server", "stop", env=env)
@@ -76,7 +77,7 @@ def test_params_lists_type_default_and_help(stopped_server, tmp_path):
 
 def _processes_of(state: dict) -> list[psutil.Process]:
     found = []
-    for pid in (state["server_pid"], state["runner_pid"]):
+    for pid in filter(None, (state["server_pid"], state["runner_pid"], state.get("reports_pid"))):
         try:
             process = psutil.Process(pid)
             found += [process, *process.children(recursive=True)]
@@ -116,7 +117,8 @@ def test_first_use_starts_the_server_says_so_and_a_stop_leaves_nothing(stopped_s
     status = airnub("server", "status", env=stopped_server)
     assert status.stdout.startswith(f"airnub: the project's Prefect server is running at http://127.0.0.1:{port}")
     state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
-    assert len(_processes_of(state)) >= 2
+    assert len(_processes_of(state)) >= 3, "the Prefect server, the runner and the reports' file server"
+    assert state["reports_url"] == f"http://127.0.0.1:{stopped_server['AIRNUB_REPORTS_PORT']}"
 
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -155,3 +157,29 @@ def test_a_command_stopped_mid_run_leaves_no_run_and_no_kernel_behind(stopped_se
     assert _wait_for(lambda: not [c for c in runner.children() if c.status() != psutil.STATUS_ZOMBIE], 30), \
         "the run's process ended"
     assert not list(Path(tmp_path / "reports").rglob("slow.ipynb")), "no half-written report is published"
+
+
+def test_a_taken_reports_port_is_said_and_the_server_still_starts(stopped_server, tmp_path):
+    import socket
+
+    port = int(stopped_server["AIRNUB_REPORTS_PORT"])
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        started = airnub("server", "start", env=stopped_server)
+    assert started.returncode == 0, started.stderr
+    assert (f"airnub: reports are not served over HTTP: 127.0.0.1:{port} is in use; set reports_port in settings.ini "
+            "(or AIRNUB_REPORTS_PORT) and run `airnub server stop` and `airnub server start`") in started.stdout
+    state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
+    assert "reports_url" not in state and airnub("server", "status", env=stopped_server).stdout.count("running at") == 1
+    again = airnub("server", "start", env=stopped_server)  # the port is free now: the running server gains it
+    assert again.returncode == 0 and "already running" in again.stdout and "not served" not in again.stdout
+    state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
+    assert state["reports_url"] == f"http://127.0.0.1:{port}" and psutil.pid_exists(state["reports_pid"])
+
+
+def test_a_bad_reports_port_is_refused_before_anything_starts(stopped_server, tmp_path):
+    done = airnub("server", "start", env={**stopped_server, "AIRNUB_REPORTS_PORT": "web"})
+    assert done.returncode == 2 and "'reports_port' must be a port number (0: do not serve reports), got 'web'" \
+        in done.stderr, done.stderr
+    assert not (tmp_path / "server" / "airnub-server.json").exists()

@@ -26,11 +26,11 @@ import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbconvert import HTMLExporter
 from traitlets import default
 
 from .notebook_parameters import NotebookParameterError, check_parameters
 from .notebook_values import recorded_values
+from .report_html import render_html, title_parameter
 from airnub_prefect_starter.core.notebook_runs import (
     PATH_FIELDS,
     NotebookExecutionError,
@@ -43,11 +43,11 @@ from airnub_prefect_starter.core.notebook_runs import (
 )
 from .run_cache import RunCache
 from ..data_science.modeling.train import library_versions
-from ..data_science.storage import write_atomic, write_json
+from ..data_science.storage import write_json
 
 # %% auto #0
-__all__ = ['new_run_dir', 'render_html', 'kernel_dir', 'IPCKernelManager', 'stop_kernels_now', 'in_own_thread',
-           'ReportFolderError', 'check_cell_timeout', 'run_notebook']
+__all__ = ['new_run_dir', 'kernel_dir', 'IPCKernelManager', 'stop_kernels_now', 'in_own_thread', 'ReportFolderError',
+           'check_cell_timeout', 'run_notebook']
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c008
 def new_run_dir(
@@ -59,11 +59,6 @@ def new_run_dir(
     run_dir = Path(reports_root) / Path(notebook).stem / f"{stamp}-{uuid.uuid4().hex[:8]}"
     run_dir.mkdir(parents=True, exist_ok=False)
     return run_dir
-
-def render_html(notebook_file: Path, html_file: Path) -> Path:
-    "Render `notebook_file` to a self-contained `html_file` (images embedded), atomically."
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook_file, as_version=4))
-    return write_atomic(html_file, lambda partial: partial.write_text(body, encoding="utf-8"))
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c011
 def _alive(pid: int) -> bool:
@@ -177,7 +172,7 @@ def _failure(notebook: Path, error: Exception, output: Path, html: Path, timeout
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c019
 def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, cell_timeout: int,
-             cwd: Path) -> tuple[Path, Path, dict, str]:
+             cwd: Path, report_mode: bool = False) -> tuple[Path, Path, dict, str]:
     "Run the notebook into `run_dir`; return output, html, recorded values and the error message (or '')."
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
     partial = run_dir / f".partial.{notebook.name}"  # papermill writes as it goes; readers see the whole file only
@@ -194,7 +189,10 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
     if partial.exists():
         os.replace(partial, output)
     if output.exists():
-        render_html(output, html)
+        title = title_parameter(notebook, parameters)
+        render_html(output, html, title, report_mode=report_mode)
+        if report_mode:  # the page without code for readers; everything beside it for the notebook's authors
+            render_html(output, run_dir / f"{notebook.stem}.full.html", title, developer_notes=True)
     return output, html, recorded_values(output) if output.exists() else {}, error
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c020
@@ -209,6 +207,7 @@ def run_notebook(
     cache: RunCache | None = None,  # where earlier runs are remembered; no caching when None
     use_cache: bool = True,  # False: run even when an identical earlier run is cached
     from_text: bool = False,  # True when parameter values are text to convert (command line)
+    report_mode: bool = False,  # True: the HTML shows no code (`<notebook>.full.html` beside it does)
 ) -> NotebookRun:
     "Run `notebook` into a fresh report folder (or return an identical earlier run from `cache`)."
     notebook, started = Path(notebook), time.monotonic()
@@ -216,7 +215,8 @@ def run_notebook(
         raise FileNotFoundError(f"notebook not found: {notebook}")
     parameters, cell_timeout = check_parameters(notebook, parameters or {}, from_text), check_cell_timeout(cell_timeout)
     cwd = Path(cwd or notebook.parent)
-    key, parts = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name)
+    key, parts = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name,
+                          report_mode)
     if cache and use_cache and (hit := cached_run(cache, key)):
         return hit
     try:
@@ -225,9 +225,10 @@ def run_notebook(
         raise ReportFolderError(f"{reports_root}: cannot create the run's report folder there ({error.strerror}); "
                                 f"choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)"
                                 ) from error
-    output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd)
+    output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd,
+                                        report_mode)
     run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
-                      round(time.monotonic() - started, 3))
+                      round(time.monotonic() - started, 3), report_mode=report_mode)
     write_json({**parts, "status": "failed" if error else "completed", "error": error, "values": values,
                 "duration_seconds": run.duration_seconds, "finished_at": datetime.now(timezone.utc).isoformat(),
                 "versions": {**library_versions(), "papermill": version("papermill")}}, run.manifest)
@@ -235,5 +236,5 @@ def run_notebook(
         raise NotebookExecutionError(error)
     if cache:
         record = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(run).items()}
-        cache.store("notebooks", key, record, outputs=[output, html])
+        cache.store("notebooks", key, record, outputs=[output, html, *([run.full_html] if report_mode else [])])
     return run

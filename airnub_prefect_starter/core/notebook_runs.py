@@ -47,6 +47,12 @@ class NotebookRun:
     values: dict = field(default_factory=dict)  # values the notebook recorded with `record`
     duration_seconds: float = 0.0  # wall time of execution and rendering
     from_cache: bool = False  # True when an earlier identical run's results were returned
+    report_mode: bool = False  # True: `html` shows no code; `full_html` beside it shows everything
+
+    @property
+    def full_html(self) -> Path | None:
+        "The full rendering (code and developer notes) beside a report-mode page; None without report mode."
+        return self.html.with_name(f"{self.notebook.stem}.full.html") if self.report_mode else None
 
 PATH_FIELDS = ("notebook", "run_dir", "output_notebook", "html", "manifest")
 
@@ -81,11 +87,12 @@ def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) 
     defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
     return input_files({**defaults, **parameters}, [*inputs, *declared_inputs(notebook)], cwd)
 
-def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_name: str) -> tuple[str, dict]:
+def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_name: str,
+            report_mode: bool = False) -> tuple[str, dict]:
     "The cache key of a run, and the fingerprints it is made of."
     parts = {"notebook": str(Path(notebook).resolve()), "code": notebook_code_fingerprint(notebook),
              "parameters": parameters, "kernel": kernel_name, "package": package_code_fingerprint(),
-             "inputs": {str(p): fingerprint(p) for p in input_files}}
+             "inputs": {str(p): fingerprint(p) for p in input_files}, "report_mode": report_mode}
     return hash_value(parts), parts
 
 # %% ../../nbs/core/44_notebook_runs.ipynb #c010

@@ -29,13 +29,12 @@ def _plain(name: str, value: Any) -> Any:
 def record(
     name: str,  # what the value is called in the task's result and the artifact
     value: Any,  # a JSON-serialisable value: number, string, list, mapping
-) -> Any:
-    "Record `value` under `name` in the executed notebook; return the value as stored."
+) -> None:
+    "Record `value` under `name` in the executed notebook (returns nothing: no `Out[ ]` echo in the report)."
     from IPython.display import display
 
     value = _plain(name, value)
     display({RECORD_MIME: {"name": name, "value": value}, "text/plain": f"{name} = {value!r}"}, raw=True)
-    return value
 
 # %% ../../nbs/core/41_notebook_values.ipynb #c006
 def recorded_values(

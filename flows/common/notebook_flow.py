@@ -21,15 +21,17 @@ def _run_name() -> str:
 @flow(name="notebook", flow_run_name=_run_name)
 def notebook_flow(notebook: str, parameters: dict | None = None, use_cache: bool = True,
                   cell_timeout: int | None = None, retries: int = 0, cwd: str | None = None,
-                  inputs: list[str] | None = None) -> NotebookRun:
+                  inputs: list[str] | None = None, report_mode: bool = False) -> NotebookRun:
     """Run `notebook` with `parameters` and publish an artifact with its recorded values and report.
 
     `cwd`: the kernel's working folder (the notebook's own by default); `inputs`: files it reads that no
-    parameter names, so that a change to them is a new run rather than an answer from the cache.
+    parameter names, so that a change to them is a new run rather than an answer from the cache;
+    `report_mode`: the HTML report shows no code (`<notebook>.full.html` beside it shows everything).
     """
     task = run_notebook_task.with_options(retries=retries) if retries else run_notebook_task
     run = task(Path(notebook), parameters, use_cache=use_cache, cell_timeout=cell_timeout,
-               cwd=Path(cwd) if cwd else None, inputs=[Path(p) for p in inputs or []])
+               cwd=Path(cwd) if cwd else None, inputs=[Path(p) for p in inputs or []],
+               report_mode=report_mode)
     publish_report_task(run, key=artifact_key("notebook", Path(notebook).stem))
     return run
 

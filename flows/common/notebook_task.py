@@ -4,12 +4,16 @@ It sits on `airnub_prefect_starter.core.notebook_runner` (checked parameters, pr
 report folder, recorded values, cache) and adds the Prefect side: only notebooks inside the
 notebooks folder (`notebooks_dir` in settings.ini) run, the log says when a run was served from
 the cache, and a failure publishes a markdown artifact with the error and the partial report
-before it fails the task. Retries: `run_notebook_task.with_options(retries=N)`.
+before it fails the task. Retries: `run_notebook_task.with_options(retries=N)`. The report's artifact
+links the report over HTTP while the project's server serves the reports folder
+(`flows/common/reports_server.py`); browsers refuse `file://` links from the UI, so otherwise it
+shows the file's path as text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import task
@@ -19,6 +23,8 @@ from prefect.logging import get_run_logger
 from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookRun, confine, run_notebook
 from airnub_prefect_starter.core.run_cache import RunCache
 from airnub_prefect_starter.data_science.config_ds import load_settings
+from flows.common.reports_server import report_url
+from flows.common.server import ServerError, read_state, server_config
 
 
 def artifact_key(*parts: str) -> str:
@@ -29,10 +35,11 @@ def artifact_key(*parts: str) -> str:
 @task(name="run-notebook", retries=0, task_run_name="run-notebook-{notebook.stem}")
 def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: list[Path] | None = None,
                       use_cache: bool = True, cell_timeout: int | None = None, from_text: bool = False,
-                      cwd: Path | None = None) -> NotebookRun:
+                      cwd: Path | None = None, report_mode: bool = False) -> NotebookRun:
     """Run `notebook` (inside the notebooks folder; relative paths from the project root) with `parameters`.
 
-    The kernel starts in the notebook's folder, as in Jupyter, unless `cwd` names another.
+    The kernel starts in the notebook's folder, as in Jupyter, unless `cwd` names another. `report_mode`:
+    the HTML shows no code (for readers of the results); `<notebook>.full.html` beside it shows everything.
     """
     settings, logger = load_settings(), get_run_logger()
     notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
@@ -41,7 +48,7 @@ def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: li
         run = run_notebook(notebook, settings.paths.reports, parameters, kernel_name=settings.kernel_name,
                            cell_timeout=timeout, cwd=cwd,
                            inputs=inputs, cache=RunCache(settings.paths.cache), use_cache=use_cache,
-                           from_text=from_text)
+                           from_text=from_text, report_mode=report_mode)
     except NotebookExecutionError as error:
         create_markdown_artifact(key=artifact_key("failed", notebook.stem), markdown=f"### {notebook.name} failed\n\n"
                                  f"```\n{error}\n```\n", description=f"Failure of {notebook.name}")
@@ -54,18 +61,32 @@ def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: li
     return run
 
 
-def report_markdown(run: NotebookRun, values: dict | None = None) -> str:
-    """Markdown for an artifact: the notebook, its parameters, recorded values and where the report is."""
-    rows = [f"| {name} | {value} |" for name, value in {**run.values, **(values or {})}.items()]
-    table = "\n".join(["| value | |", "|---|---|", *rows]) + "\n\n" if rows else ""
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def report_markdown(run: NotebookRun, values: dict | None = None,
+                    url_of: Callable[[Path], str | None] = lambda _: None) -> str:
+    """Markdown for an artifact: the notebook, its parameters, recorded values and where the report is.
+
+    `url_of` gives a file's web address (None: its path is shown as text; browsers do not open file links).
+    """
+    rows = [f"| {_cell(name)} | {_cell(value)} |" for name, value in {**run.values, **(values or {})}.items()]
+    table = "\n".join(["| name | value |", "|---|---|", *rows]) + "\n\n" if rows else ""
     parameters = ", ".join(f"`{k}={v!r}`" for k, v in run.parameters.items()) or "defaults"
     cached = " (served from the cache)" if run.from_cache else ""
-    return (f"### {run.notebook.name}{cached}\n\nParameters: {parameters}\n\n{table}"
-            f"Report: [{run.html.name}]({run.html.as_uri()})  \nExecuted notebook: `{run.output_notebook}`\n")
+    files = [("Report", run.html), ("Report with code", run.full_html), ("Executed notebook", run.output_notebook)]
+    links = [f"{what}: [{path.name}]({url})" if (url := url_of(path)) else f"{what}: `{path}`"
+             for what, path in files if path is not None]
+    return f"### {run.notebook.name}{cached}\n\nParameters: {parameters}\n\n{table}" + "  \n".join(links) + "\n"
 
 
 @task(name="publish-notebook-report")
 def publish_report_task(run: NotebookRun, key: str, values: dict | None = None) -> str:
     """Create a markdown artifact under `key`: recorded (and extra) values as a table, and the report link."""
-    return str(create_markdown_artifact(key=key, markdown=report_markdown(run, values),
-                                        description=f"Report of {run.notebook.name}"))
+    try:
+        state = read_state(server_config(load_settings().paths.root))
+    except ServerError:  # a bad [server] setting: the artifact shows paths, and `airnub server` names the setting
+        state = None
+    markdown = report_markdown(run, values, lambda path: report_url(path, state))
+    return str(create_markdown_artifact(key=key, markdown=markdown, description=f"Report of {run.notebook.name}"))

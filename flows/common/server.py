@@ -1,7 +1,8 @@
 """The project's own Prefect server: started in the background, reused by every command, stopped on request.
 
 `airnub server start` runs `prefect server start` (database and logs in `server_home`, `.prefect/`
-by default) and a warm runner beside it (`flows/common/runner.py`: a process that has Prefect and
+by default), a static file server for the reports folder (`flows/common/reports_server.py`, on
+`reports_port`) and a warm runner beside it (`flows/common/runner.py`: a process that has Prefect and
 the project's libraries imported and forks a child for each command), each in a session of its
 own, so that `airnub server stop` ends them and everything they started. The state file in
 `server_home` says what runs where. Nothing here imports Prefect: `airnub server status` answers
@@ -29,8 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from airnub_prefect_starter.data_science.config_ds import SETTINGS_FILE, find_project_root, read_settings
+from airnub_prefect_starter.data_science.config_ds import SETTINGS_FILE, find_project_root, load_settings, read_settings
 from airnub_prefect_starter.data_science.storage import write_json
+from flows.common.reports_server import link_host, reports_port, start_reports_server
 
 STATE_FILE = "airnub-server.json"
 START_TIMEOUT_SECONDS = 180  # a busy 2-core machine has taken 40 s to start a Prefect server
@@ -50,6 +52,7 @@ class ServerConfig:
     host: str
     port: int
     autostart: bool  # start the server when a command needs one and none is running
+    reports_port: int = 4201  # where the reports folder is served over HTTP; 0: not served
 
     @property
     def api_url(self) -> str:
@@ -78,8 +81,13 @@ def server_config(root: Path | None = None) -> ServerConfig:
     autostart = values.get("server_autostart", "true").lower()
     if autostart not in ("true", "false"):
         raise ServerError(f"{root / SETTINGS_FILE}: 'server_autostart' must be true or false, got {autostart!r}")
+    try:
+        served = reports_port(values, root / SETTINGS_FILE)
+    except ValueError as error:
+        raise ServerError(str(error)) from None
     return ServerConfig(root=root, home=root / Path(values.get("server_home", ".prefect")).expanduser(),
-                        host=values.get("server_host", "127.0.0.1"), port=int(port), autostart=autostart == "true")
+                        host=values.get("server_host", "127.0.0.1"), port=int(port), autostart=autostart == "true",
+                        reports_port=served)
 
 
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
@@ -169,15 +177,28 @@ def client_environment(env: dict | None = None) -> dict:
     return env
 
 
+def _serve_reports(config: ServerConfig, state: dict, env: dict, say: Callable[[str], None]) -> None:
+    """Start the reports' file server beside a running server; record it in `state` and the state file."""
+    for key in ("reports_pid", "reports_url", "reports_dir"):
+        state.pop(key, None)
+    state.update(start_reports_server(config.host, config.reports_port, load_settings(config.root).paths.reports,
+                                      config.home / "reports-server.log", env, say))
+    write_json(state, config.state_file)
+
+
 def start(config: ServerConfig, say: Callable[[str], None] = print) -> dict:
     """Start the server (unless one answers already) and the runner; write the state file; return it."""
     if state := running(config):
         say(f"airnub: the project's Prefect server is already running at {state['api_url']}")
+        if config.reports_port and not _alive(state.get("reports_pid")):  # started before, or its file server died
+            _serve_reports(config, state, client_environment(), say)
         return state
     stop(config, say=lambda _: None)  # what is left of a server that died: its runner, socket, state
     config.home.mkdir(parents=True, exist_ok=True)
     env = client_environment({**os.environ, "PREFECT_HOME": str(config.home)})
     env.pop("PREFECT_API_URL", None)
+    # the UI's pages call the API at this address (Prefect's default names port 4200, whatever --port says)
+    env.setdefault("PREFECT_UI_API_URL", f"http://{link_host(config.host)}:{config.port}/api")
     bin_dir = Path(sys.executable).parent
     processes, logs = {}, {"server": config.home / "server.log", "runner": config.home / "runner.log"}
     external = healthy(config.api_url)
@@ -200,6 +221,8 @@ def start(config: ServerConfig, say: Callable[[str], None] = print) -> dict:
     except BaseException:
         stop(config, say=lambda _: None)
         raise
+    if config.reports_port:
+        _serve_reports(config, state, env, say)
     where = "an existing Prefect server" if external else "the project's Prefect server"
     say(f"airnub: started {where} at {state['ui_url']} (data in {config.home}); "
         "it keeps running for the next commands; `airnub server stop` stops it")
@@ -234,6 +257,7 @@ def stop(config: ServerConfig, say: Callable[[str], None] = print) -> bool:
         return False
     _terminate(state.get("runner_pid"))
     _terminate(state.get("server_pid"))
+    _terminate(state.get("reports_pid"))
     Path(state.get("socket") or config.socket_path).unlink(missing_ok=True)
     config.state_file.unlink(missing_ok=True)
     say(f"airnub: stopped the project's Prefect server at {state['api_url']}"
@@ -245,7 +269,9 @@ def status(config: ServerConfig) -> str:
     """One line: is the project's server running, where, and how to stop or start it."""
     if state := running(config):
         return (f"running at {state['ui_url']} (server pid {state['server_pid'] or 'external'}, runner pid "
-                f"{state['runner_pid']}, data in {state['home']}); `airnub server stop` stops it")
+                f"{state['runner_pid']}, data in {state['home']}"
+                f"{', reports at ' + state['reports_url'] if state.get('reports_url') else ''}); "
+                "`airnub server stop` stops it")
     if read_state(config):
         return f"not answering (a stale state in {config.state_file}); `airnub server stop` cleans it up"
     return f"not running; `airnub server start` starts it at http://{config.host}:{config.port}"

@@ -45,8 +45,23 @@ def test_report_notebook_and_html_with_plots(pipeline_run):
     html = (runs[0] / "model_evaluation.html").read_text()
     assert html.count("data:image/png;base64,") >= 2
     title = read_config_file(config_file("dept_demo", "analysis", "evaluation", root=PROJECT_ROOT))["report_title"]
-    assert f'">{title}<' in html, "the heading comes from configs/variables/dept_demo/analysis/evaluation.yaml"
+    assert f"<title>{title}</title>" in html and f'">{title}<' in html, \
+        "the page's title and top heading come from configs/variables/dept_demo/analysis/evaluation.yaml"
+    assert "Model evaluation report" not in html, "the title replaces the notebook's own heading"
     assert result["analysis"]["evaluation"]["report"] == str(runs[0] / "model_evaluation.html")
+
+
+def test_report_for_stakeholders_has_no_code_notes_or_record_noise_and_the_full_copy_sits_beside_it(pipeline_run):
+    paths, result = pipeline_run
+    (run_dir,) = (paths.reports / "model_evaluation").iterdir()
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "model_evaluation.full.html", "model_evaluation.html", "model_evaluation.ipynb", "run.json"]
+    page, full = (run_dir / "model_evaluation.html").read_text(), (run_dir / "model_evaluation.full.html").read_text()
+    code, note, noise = "split_features", "A parameterised report", "accuracy = "
+    assert code not in page and note not in page and noise not in page and 'InputArea-prompt">' not in page
+    assert "Held-out metrics" in page and "rows the model never trained on" in page, "the prose stays"
+    assert code in full and note in full and 'InputArea-prompt">' in full, "the full copy shows everything"
+    assert result["analysis"]["evaluation"]["full_report"] == str(run_dir / "model_evaluation.full.html")
 
 
 def test_artifact_summarises_metrics_and_points_at_report(pipeline_run):
@@ -57,7 +72,9 @@ def test_artifact_summarises_metrics_and_points_at_report(pipeline_run):
     for name, value in evaluation["metrics"].items():
         assert f"| {name} | {value} |" in artifact.data
     assert f"| rows scored | {evaluation['scoring']['rows']} |" in artifact.data
-    assert evaluation["report"] in artifact.data.replace("file://", "")
+    assert "| name | value |\n|---|---|\n" in artifact.data, "the header stands over its columns"
+    assert f"Report: `{evaluation['report']}`" in artifact.data, "no reports server here: the path, as text"
+    assert f"Report with code: `{evaluation['full_report']}`" in artifact.data and "file://" not in artifact.data
 
 
 def test_a_second_run_with_nothing_changed_is_served_from_the_cache(pipeline_run, caplog):

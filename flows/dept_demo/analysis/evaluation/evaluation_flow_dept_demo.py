@@ -1,4 +1,9 @@
-"""Analysis category: score the data, run the evaluation report notebook, publish an artifact."""
+"""Analysis category: score the data, run the evaluation report notebook, publish an artifact.
+
+The report runs in report mode: `model_evaluation.html` is the copy for stakeholders (no code),
+`model_evaluation.full.html` beside it shows the code and developer notes, and the executed notebook
+stays too.
+"""
 
 from pathlib import Path
 
@@ -19,10 +24,10 @@ def evaluation_flow_dept_demo(report_title: str | None = None) -> dict:
     paths = load_settings().paths
     scoring = score_features_task(paths.model, paths.model_card, paths.features, paths.predictions)
     run = run_notebook_task(paths.notebooks / REPORT_NOTEBOOK, {"title": config["report_title"]},
-                            inputs=[paths.model, paths.model_card, paths.features])
+                            inputs=[paths.model, paths.model_card, paths.features], report_mode=True)
     publish_report_task(run, key="dept-demo-model-evaluation",
                         values={"rows scored": scoring["rows"], "mean probability": scoring["mean_probability"]})
-    return {"scoring": scoring, "metrics": run.values, "report": str(run.html)}
+    return {"scoring": scoring, "metrics": run.values, "report": str(run.html), "full_report": str(run.full_html)}
 
 
 if __name__ == "__main__":
