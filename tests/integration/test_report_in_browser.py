@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import AIRNUB, RECORD, airnub, free_port, output_overrides, write_notebook
+from helpers import AIRNUB, RECORD, airnub, free_port, output_overrides, own_notebooks_dir, write_notebook
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def own_server(tmp_path):
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
     env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(tmp_path / "server"),
                AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
-               AIRNUB_NOTEBOOKS_DIR=str(tmp_path / "nbs"), PREFECT_HOME=str(tmp_path / "prefect-home"),
+               **own_notebooks_dir(tmp_path / "nbs"), PREFECT_HOME=str(tmp_path / "prefect-home"),
                PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
     yield env
     airnub("server", "stop", env=env)
