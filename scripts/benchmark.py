@@ -159,8 +159,9 @@ def measure_cli(scratch: Path) -> dict[str, float]:
         seconds["cli_cached"] = command_seconds([*airnub, "notebook", str(notebook), "-p", "label", "x"], env, runs=3)
         seconds["cli_help"] = command_seconds([*airnub, "--help"], env, runs=3)
         make = ["make", "--no-print-directory", "run"]
-        command_seconds(make, env)  # the first `make run` of this output tree
-        seconds["make_run_again"] = command_seconds(make, env, runs=2)
+        project = {k: v for k, v in env.items() if not k.startswith(("AIRNUB_NOTEBOOKS", "AIRNUB_ALLOW_NOTEBOOKS"))}
+        command_seconds(make, project)  # the first `make run` of this output tree
+        seconds["make_run_again"] = command_seconds(make, project, runs=2)
     finally:
         subprocess.run([*airnub, "server", "stop"], env=env, cwd=settings.paths.root, capture_output=True)
     return seconds
