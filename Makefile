@@ -78,8 +78,8 @@ test-nbval: setup ## every package notebook, executed in the project kernel (nbv
 test-pytest: setup ## flows, CLI, export and integration tests (PYTEST_WORKERS processes side by side)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-test-fast: setup lint test-notebooks ## the edit loop: lint, notebook tests, and pytest without the integration tests
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not integration"
+test-fast: setup lint test-notebooks ## the edit loop: lint, the notebooks' tests, and the tests that start no server
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m fast
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py

@@ -58,3 +58,15 @@ def notebooks_dir(tmp_path, monkeypatch, project):
     for name, value in own_notebooks_dir(folder).items():  # a tmp folder lies outside the project: allowed here
         monkeypatch.setenv(name, value)
     return folder
+
+
+# What makes a test slow: a Prefect API or project server to start, a pipeline or scaffolded copy to build.
+SLOW_FIXTURES = {"prefect_api", "airnub_server", "subprocess_env", "stopped_server", "server", "pipeline_run",
+                 "trained_outputs", "earlier_run", "scaffolded"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `fast` the tests that start no server and no pipeline (`make test-fast` runs them)."""
+    for item in items:
+        if not SLOW_FIXTURES & set(item.fixturenames) and item.get_closest_marker("integration") is None:
+            item.add_marker(pytest.mark.fast)
