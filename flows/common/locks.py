@@ -9,17 +9,32 @@ cache). The operating system releases the lock when a run dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import fcntl
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from prefect.logging import get_run_logger
 
 from airnub_prefect_starter.data_science.config_ds import load_settings
 
 LOCK_FILE = ".airnub-outputs.lock"
+# what storage.atomic_path writes before the rename: `.<name>.<12 hex>.tmp`, beside the file it becomes
+PARTIAL = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+
+
+def sweep_partials(folders: list[Path]) -> list[Path]:
+    """Remove the half-written files a killed run left under `folders`; only a lock holder may (no writer is busy)."""
+    swept = [path for folder in folders if folder.is_dir() for path in folder.rglob(".*.tmp")
+             if PARTIAL.fullmatch(path.name) and path.is_file()]
+    for path in swept:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return swept
 _held = contextvars.ContextVar("airnub_outputs_lock_held", default=False)
 
 
@@ -45,6 +60,10 @@ def one_run_at_a_time(wait_seconds: float = 3600) -> Iterator[None]:
                     announced = True
                 time.sleep(0.2)
         token = _held.set(True)
+        paths = load_settings().paths
+        if swept := sweep_partials([paths.data_root, paths.models]):  # every writer of these holds this lock
+            get_run_logger().info("removed %d half-written file(s) a stopped run left: %s", len(swept),
+                                  ", ".join(p.name for p in swept[:5]))
         try:
             yield
         finally:

@@ -101,3 +101,17 @@ def test_the_same_content_under_two_names_in_one_batch_is_copied_once(project):
     assert result == {"ingested": ["north.csv"], "skipped": ["north_copy.csv"], "waiting": {}}
     assert len(list(project.raw_dropped.glob("*.csv"))) == 1
     assert len(json.loads(project.ingest_manifest.read_text())) == 1
+
+
+def test_the_next_run_removes_what_a_killed_run_left_half_written(project, caplog):
+    """A run killed (kill -9) between writing `.name.<hex>.tmp` and its rename leaves that file; the next run,
+    holding the outputs lock (no writer is busy), removes it, and only it."""
+    left = [project.interim / ".wine_clean.parquet.0123456789ab.tmp", project.models / ".model.joblib.abcdef012345.tmp"]
+    for path in left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a table")
+    kept = project.interim / ".notes.tmp"  # not a name storage writes
+    kept.write_text("mine")
+    ingestion_flow_dept_demo()
+    assert not any(path.exists() for path in left) and kept.read_text() == "mine"
+    assert any(r.getMessage().startswith("removed 2 half-written file(s) a stopped run left: ") for r in caplog.records)
