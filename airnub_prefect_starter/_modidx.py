@@ -253,6 +253,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                     'airnub_prefect_starter/data_science/config_ds.py'),
                                                                'airnub_prefect_starter.data_science.config_ds._is_project_root': ( 'data_science/config_ds.html#_is_project_root',
                                                                                                                                    'airnub_prefect_starter/data_science/config_ds.py'),
+                                                               'airnub_prefect_starter.data_science.config_ds._kernel_dirs': ( 'data_science/config_ds.html#_kernel_dirs',
+                                                                                                                               'airnub_prefect_starter/data_science/config_ds.py'),
                                                                'airnub_prefect_starter.data_science.config_ds._one_of': ( 'data_science/config_ds.html#_one_of',
                                                                                                                           'airnub_prefect_starter/data_science/config_ds.py'),
                                                                'airnub_prefect_starter.data_science.config_ds._origin': ( 'data_science/config_ds.html#_origin',

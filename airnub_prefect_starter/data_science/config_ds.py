@@ -152,11 +152,17 @@ def _inside_project(notebooks: Path, root: Path, allowed: bool, source: Path, or
     return notebooks
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c014b
+def _kernel_dirs() -> list[Path]:
+    from jupyter_core.paths import jupyter_path  # imported here: most importers never load settings
+
+    return [Path(folder) for folder in jupyter_path("kernels")]
+
 def _installed_kernel(name: str, source: Path, origin: str) -> str:
     "`name`, or ValueError naming the installed kernels when Jupyter has no kernel of that name."
-    from jupyter_client.kernelspec import KernelSpecManager  # imported here: most importers never load settings
-
-    installed = KernelSpecManager().find_kernel_specs()
+    # Jupyter's own lookup (kernel.json in its kernel folders), without jupyter_client: settings load often
+    if any((folder / name.lower() / "kernel.json").is_file() for folder in _kernel_dirs()):
+        return name
+    installed = {p.parent.name for folder in _kernel_dirs() for p in folder.glob("*/kernel.json")}
     if name.lower() not in installed:
         raise ValueError(f"{source}: 'kernel_name' {name[:40]!r} is not an installed Jupyter kernel {origin}; run "
                          f"`make setup` to register the project kernel (installed: {', '.join(sorted(installed)) or 'none'})")
