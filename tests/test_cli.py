@@ -139,10 +139,27 @@ def test_variables_dry_run_and_blocks_setup(subprocess_env):
         in dry.stdout
     assert f"{len(files)} Variable(s): {len(files)} would create, 0 would update, 0 unchanged" in dry.stdout
     secret = "https://hooks.example.invalid/services/s3cr3t-t0ken"
-    blocks = airnub("blocks", "setup", env={**subprocess_env, "AIRNUB_WEBHOOK_URL": secret})
-    assert blocks.returncode == 0, blocks.stderr
-    assert blocks.stdout == "airnub-webhook-url: saved from AIRNUB_WEBHOOK_URL\n"
-    assert "s3cr3t" not in blocks.stdout + blocks.stderr
+    try:
+        blocks = airnub("blocks", "setup", env={**subprocess_env, "AIRNUB_WEBHOOK_URL": secret})
+        assert blocks.returncode == 0, blocks.stderr
+        assert blocks.stdout == "airnub-webhook-url: saved from AIRNUB_WEBHOOK_URL\n"
+        assert "s3cr3t" not in blocks.stdout + blocks.stderr
+    finally:  # the session's server is shared: a webhook left there would make later pipelines notify it
+        delete_block("airnub-webhook-url", f"http://127.0.0.1:{subprocess_env['AIRNUB_SERVER_PORT']}/api")
+
+
+def delete_block(name: str, api_url: str) -> None:
+    """Remove the Secret block `name` from the server at `api_url`, if it is there."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        try:
+            block = client.read_block_document_by_name(name=name, block_type_slug="secret")
+        except ObjectNotFound:
+            return
+        client.delete_block_document(block.id)
 
 
 def test_the_kernel_starts_beside_the_notebook_and_declared_inputs_count_for_the_cache(subprocess_env, tmp_path):
