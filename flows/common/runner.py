@@ -134,13 +134,18 @@ def serve(socket_path: Path) -> None:
                 if ready is listener:
                     _accept(listener, children, api_url)
                     continue
-                pid, message = connections[ready], ready.recv(64)
+                pid = connections[ready]
+                try:
+                    message = ready.recv(64)
+                except OSError:  # reset by a command that died
+                    message = b""
                 if not message:  # the command is gone (killed): stop its run, and everything in its group
                     ready.close()
                     children[pid], orphaned[pid] = None, time.monotonic()
                     _stop_group(pid)
-                for line in message.decode().split():  # a signal the command received (Ctrl-C)
-                    _stop_group(pid, int(line))
+                for line in message.decode(errors="replace").split():  # a signal the command received (Ctrl-C)
+                    if line.isdigit() and int(line) in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL):
+                        _stop_group(pid, int(line))
         for pid, since in orphaned.items():
             if time.monotonic() - since > GRACE_SECONDS:
                 _stop_group(pid, signal.SIGKILL)
