@@ -111,7 +111,11 @@ def stop_kernels_now() -> None:
         manager.cleanup_ipc_files()
 
 # %% ../../nbs/core/45_notebook_runner.ipynb #c013
-def in_own_thread(function: Callable[..., Any], **kwargs: Any) -> Any:
+def in_own_thread(
+    function: Callable[..., Any],  # what to call in the thread
+    on_interrupt: Callable[[], Any] | None = None,  # called when this thread is interrupted (Ctrl-C) while waiting
+    **kwargs: Any,
+) -> Any:
     "Call `function(**kwargs)` in a new thread with an empty context and its own event loop; return or raise."
     outcome: dict[str, Any] = {}
 
@@ -126,7 +130,13 @@ def in_own_thread(function: Callable[..., Any], **kwargs: Any) -> Any:
 
     thread = threading.Thread(target=target, name=f"airnub-{getattr(function, '__name__', 'call')}", daemon=True)
     thread.start()
-    thread.join()
+    try:
+        thread.join()
+    except BaseException:  # Ctrl-C or a stop: let the call end (on_interrupt stops what it waits for), then re-raise
+        if on_interrupt is not None:
+            on_interrupt()
+        thread.join(timeout=10)
+        raise
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
@@ -177,15 +187,14 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
     partial = run_dir / f".partial.{notebook.name}"  # papermill writes as it goes; readers see the whole file only
     try:
-        in_own_thread(papermill.execute_notebook, input_path=notebook, output_path=partial, parameters=parameters,
-                      kernel_name=kernel_name, execution_timeout=cell_timeout, cwd=cwd, language="python",
+        # on Ctrl-C (or a stop) the kernel goes too, and the exception leaves before a partial report is published
+        in_own_thread(papermill.execute_notebook, on_interrupt=stop_kernels_now, input_path=notebook,
+                      output_path=partial, parameters=parameters, kernel_name=kernel_name,
+                      execution_timeout=cell_timeout, cwd=cwd, language="python",
                       progress_bar=False, log_output=False, kernel_manager_class=IPCKernelManager)
         error = ""
     except Exception as failure:
         error = _failure(notebook, failure, partial, html, cell_timeout)
-    except BaseException:  # Ctrl-C, or a stop: the kernel goes too, and no partial report is published
-        stop_kernels_now()
-        raise
     if partial.exists():
         os.replace(partial, output)
     if output.exists():
