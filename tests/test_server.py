@@ -150,7 +150,9 @@ def test_a_command_stopped_mid_run_leaves_no_run_and_no_kernel_behind(stopped_se
     _, stderr = command.communicate(timeout=60)
     if how == "Ctrl-C":
         assert command.returncode == 130 and time.monotonic() - started < 30, stderr
-        assert stderr.strip().splitlines()[-1] == "airnub: interrupted; outputs of earlier runs are as they were"
+        # one verdict (Prefect may still say, after it, that it flushes its last events)
+        verdicts = [line for line in stderr.splitlines() if line.startswith("airnub: ") and "stopping" not in line]
+        assert verdicts == ["airnub: interrupted; outputs of earlier runs are as they were"], stderr
         assert "Traceback" not in stderr
     assert _wait_for(lambda: not any(kernel.is_running() for kernel in kernels), 30), "the run's kernel was stopped"
     assert _wait_for(lambda: not [c for c in runner.children() if c.status() != psutil.STATUS_ZOMBIE], 30), \
