@@ -345,12 +345,11 @@ def _check_settings() -> None:
 def _without_heartbeats(args: argparse.Namespace) -> int:
     """Run the handler's flows without heartbeats: the command watches its own run (Ctrl-C, kill -9 are handled).
 
-    A heartbeat lets a server notice a flow run whose process died; a worker's runs keep theirs. Each flow
-    run with heartbeats waits up to a second at its end for the heartbeat thread (Prefect 3.9).
+    A heartbeat lets a server notice a flow run whose process died; a worker's runs keep theirs.
     """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from flows.common.subflows import without_heartbeats
 
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with without_heartbeats():
         return args.handler(args)
 
 

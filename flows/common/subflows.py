@@ -1,11 +1,36 @@
-"""Running child flows from a parent flow in the same process."""
+"""Running child flows from a parent flow in the same process, and flows without heartbeats."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+import prefect.context
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, Settings
+
+# Settings copies with heartbeats off, by the settings they were made from (kept alive, so an id is never reused).
+_QUIET: dict[int, tuple[Settings, Settings]] = {}
+
+
+@contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """Run the flows started in this block without a heartbeat thread.
+
+    A heartbeat lets the server mark a crashed flow run. In Prefect 3.9 each flow run with
+    heartbeats waits up to a second at its end for its heartbeat thread to wake. Prefect's
+    `temporary_settings` rebuilds and validates every setting (about 0.2 s here), so the copy
+    with heartbeats off is made once per settings object and reused.
+    """
+    context = prefect.context.get_settings_context()
+    if context.settings.flows.heartbeat_frequency is None:
+        yield
+        return
+    made = _QUIET.get(id(context.settings))
+    if made is None or made[0] is not context.settings:
+        quiet = context.settings.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+        made = _QUIET[id(context.settings)] = (context.settings, quiet)
+    with prefect.context.SettingsContext(profile=context.profile, settings=made[1]):
+        yield
 
 
 @contextmanager
@@ -14,10 +39,9 @@ def in_process_subflows() -> Iterator[None]:
 
     Use it as a decorator under `@flow` on a parent flow: `@in_process_subflows()`.
 
-    A heartbeat lets the server mark a crashed flow run; a child flow running in its parent's
-    process is covered by the parent's heartbeat (a crash takes both). In Prefect 3.9 each flow
-    run with heartbeats waits up to a second at exit for its heartbeat thread to wake, which for
-    the demo pipeline's nine nested runs was most of a run with nothing to do.
+    A child flow running in its parent's process is covered by the parent's heartbeat (a crash
+    takes both); for the demo pipeline's nine nested runs, waiting for their heartbeat threads
+    was most of a run with nothing to do.
     """
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with without_heartbeats():
         yield
