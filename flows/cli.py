@@ -249,9 +249,16 @@ def _variables_sync(args: argparse.Namespace) -> int:
 
 
 def _blocks_setup(args: argparse.Namespace) -> int:
-    from flows.common.secrets import setup_secret_blocks
+    import httpx
 
-    for block, outcome in setup_secret_blocks().items():
+    from flows.common.secrets import setup_secret_blocks
+    from flows.common.variables_sync import unreachable
+
+    try:
+        outcomes = setup_secret_blocks()
+    except httpx.TransportError as error:
+        raise UsageError(str(unreachable(error, "no block was saved"))) from None
+    for block, outcome in outcomes.items():
         print(f"{block}: {outcome}")
     return 0
 

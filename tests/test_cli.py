@@ -193,3 +193,13 @@ def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(
     assert done.stderr.startswith(f"airnub: cannot reach the Prefect API at {api} (ConnectError: "), done.stderr
     assert done.stderr.endswith("start a server with `make serve` (or set PREFECT_API_URL to a running one); "
                                 "nothing was changed\n") and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_blocks_setup_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env):
+    api = f"http://127.0.0.1:{free_port()}/api"
+    done = airnub("blocks", "setup", env={**subprocess_env, "PREFECT_API_URL": api,
+                                           "AIRNUB_WEBHOOK_URL": "https://hooks.example/T000/B000/secret-token"})
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.startswith(f"airnub: cannot reach the Prefect API at {api} (ConnectError: "), done.stderr
+    assert done.stderr.endswith("; no block was saved\n") and done.stderr.count("\n") == 1, done.stderr
+    assert "secret-token" not in done.stderr
