@@ -103,6 +103,9 @@ def inbox_files(
     max_file_bytes: int | None = None,  # refuse a larger file; None: no limit
 ) -> tuple[list[Path], dict[str, str]]:
     "The files of `inbox` matching `pattern` that are ready, and `{name: why}` for those still being written."
+    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise DataValidationError(f"inbox pattern {pattern!r}: expected a glob of file names inside the inbox "
+                                  f"{shown_path(inbox)}, e.g. '*.csv' (`pattern` of the inbox_csv config)")
     ready, waiting = [], {}
     for path in sorted(inbox.glob(pattern)) if inbox.is_dir() else []:
         size, modified = _settled_file(path, inbox, max_file_bytes)
