@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,12 @@ class RunCache:
     def store(self, kind: str, key: str, result: Any, outputs: Iterable[Path] = ()) -> dict:
         "Remember `result` under `key`, with the current fingerprints of `outputs`; return the record."
         record = {"key": key, "result": result, "outputs": {str(p): fingerprint(p) for p in outputs}}
-        write_json(record, self._file(kind, key))
+        try:
+            write_json(record, self._file(kind, key))
+        except OSError as error:  # the run itself succeeded: say why it will run again, do not fail it
+            logging.getLogger(__name__).warning(
+                "%s: cannot record this run in the cache (%s); it runs again next time. Choose a folder you can "
+                "write: cache_dir in settings.ini, or AIRNUB_CACHE_DIR", self.directory, error.strerror or error)
         return record
 
     def lookup(self, kind: str, key: str) -> dict | None:
@@ -65,7 +71,7 @@ class RunCache:
         path = self._file(kind, key)
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
+        except (OSError, json.JSONDecodeError):  # none yet, or unreadable: a miss
             return None
         intact = all(fingerprint(Path(p)) == saved for p, saved in record.get("outputs", {}).items())
         return record if intact else None
