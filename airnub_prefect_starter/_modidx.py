@@ -65,6 +65,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                  'airnub_prefect_starter/core/notebook_parameters.py'),
                                                                  'airnub_prefect_starter.core.notebook_parameters._checked': ( 'core/notebook_parameters.html#_checked',
                                                                                                                                'airnub_prefect_starter/core/notebook_parameters.py'),
+                                                                 'airnub_prefect_starter.core.notebook_parameters._decoded': ( 'core/notebook_parameters.html#_decoded',
+                                                                                                                               'airnub_prefect_starter/core/notebook_parameters.py'),
                                                                  'airnub_prefect_starter.core.notebook_parameters._default': ( 'core/notebook_parameters.html#_default',
                                                                                                                                'airnub_prefect_starter/core/notebook_parameters.py'),
                                                                  'airnub_prefect_starter.core.notebook_parameters._hint': ( 'core/notebook_parameters.html#_hint',

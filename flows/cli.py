@@ -164,8 +164,8 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
     notebook = _notebook_path(args.path, settings)
     _check_timeout(args.timeout)
     args.notebook = notebook
-    args.parameters = command_line_parameters(notebook, files=args.file, yaml_texts=args.yaml, text=args.parameter,
-                                              raw=args.raw)  # papermill's order: -f, -y, -p, -r
+    args.parameters = command_line_parameters(notebook, encoded=args.base64, files=args.file, yaml_texts=args.yaml,
+                                              text=args.parameter, raw=args.raw)  # papermill's order
     if args.cwd and not Path(args.cwd).is_dir():
         raise UsageError(f"--cwd {args.cwd}: not a folder")
     args.cwd = str(Path(args.cwd).resolve()) if args.cwd else None
@@ -293,8 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "None, a number, else text), refined by its declared type; repeat for several")
     notebook.add_argument("-r", "--raw", "--parameters_raw", nargs=2, action="append", default=[],
                           metavar=("NAME", "VALUE"), help="a parameter given as text, never converted")
+    notebook.add_argument("-b", "--base64", "--parameters_base64", action="append", default=[],
+                          help="parameters as base64 of a YAML string, merged first (papermill's -b)")
     notebook.add_argument("-f", "--file", "--parameters_file", action="append", default=[],
-                          help="a YAML file of parameters; merged as papermill does: -f, -y, -p, then -r win")
+                          help="a YAML file of parameters; merged as papermill does: -b, -f, -y, -p, then -r win")
     notebook.add_argument("-y", "--yaml", "--parameters_yaml", action="append", default=[],
                           help="a YAML string of parameters, e.g. 'alpha: 0.1'")
     notebook.add_argument("--cwd", help="the kernel's working folder (default: the notebook's folder, as in Jupyter)")

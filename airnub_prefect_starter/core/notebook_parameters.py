@@ -219,16 +219,30 @@ def _read_parameters_file(file: str | Path) -> dict:
         raise NotebookParameterError(f"{file}: cannot read the parameters file ({reason})") from None
     return load_parameters_yaml(text, str(file))
 
+def _decoded(encoded: str) -> str:
+    "The YAML text of papermill's `-b` value (base64 of UTF-8 YAML)."
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise NotebookParameterError(f"-b {encoded[:40]!r}: expected base64 of UTF-8 YAML text, e.g. the output of "
+                                     "`printf 'alpha: 0.1' | base64`") from None
+
 def command_line_parameters(
     notebook: Path,  # the notebook to run
+    encoded: list[str] = (),  # -b: base64 of YAML strings of parameters
     files: list[str] = (),  # -f: YAML files of parameters
     yaml_texts: list[str] = (),  # -y: YAML strings of parameters
     text: list[tuple[str, str]] = (),  # -p NAME VALUE: converted as papermill does, refined by the declared type
     raw: list[tuple[str, str]] = (),  # -r NAME VALUE: the text as it is
 ) -> dict[str, Any]:
-    "Parameters of a command line, merged in papermill's order (-f, -y, -p, -r) and checked against the contract."
+    "Parameters of a command line, merged in papermill's order (-b, -f, -y, -p, -r) and checked against the contract."
     given = {}
     try:
+        for source in encoded:
+            given |= {name: (value, "typed") for name, value in load_parameters_yaml(_decoded(source), "-b").items()}
         for file in files:
             given |= {name: (value, "typed") for name, value in _read_parameters_file(file).items()}
         for source in yaml_texts:

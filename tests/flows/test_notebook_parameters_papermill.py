@@ -6,6 +6,7 @@ is a refusal with a one-line reason (exit 2, nothing run).
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -21,13 +22,14 @@ LONG_TITLE = "Wine cultivar classifier: evaluation of the held-out rows, " * 5  
 # papermill's most common pattern: untyped parameters with default None
 THIRD_PARTY = "\n".join([
     "msg = None", "version = None", "time = None", "tag = None", "mention = None", "fmt = None", "emphasis = None",
-    "day = None", "flag = None", "title = None", "code = None", "extra = None", "channel = None",
+    "day = None", "flag = None", "title = None", "code = None", "extra = None", "channel = None", "source = None",
     "start_date: str = '2020-01-01'",
 ])
 ARGUMENTS = [
     "-p", "msg", "#general", "-p", "version", "0123", "-p", "time", "12:30", "-p", "tag", "[draft] weekly report",
     "-p", "mention", "@user", "-p", "fmt", "%d", "-p", "emphasis", "*bold*", "-p", "day", "2019-01-01",
     "-p", "flag", "True", "-p", "title", LONG_TITLE, "-r", "code", "0123", "-y", "extra: 12",
+    "-b", base64.b64encode(b"source: encoded\nchannel: '#b64'").decode(),  # merged first, whatever its place
 ]
 
 
@@ -45,7 +47,8 @@ def nbs(subprocess_env, tmp_path):
 def test_untyped_parameters_get_the_values_papermill_gives_them(nbs, subprocess_env, tmp_path):
     notebook = write_notebook(nbs / "third_party.ipynb", THIRD_PARTY, f"{RECORD}\nrecord('day', day)\n"
                               "record('types', {n: type(v).__name__ for n, v in dict(globals()).items() if n in "
-                              "('msg', 'version', 'time', 'day', 'flag', 'code', 'extra', 'start_date')})")
+                              "('msg', 'version', 'time', 'day', 'flag', 'code', 'extra', 'start_date')})\n"
+                              "record('from_b_and_f', [source, channel])")
     (tmp_path / "params.yaml").write_text("start_date: 2011-01-01\nchannel: '#ops'\n")
     arguments = ["-f", str(tmp_path / "params.yaml"), *ARGUMENTS]
     done = airnub("notebook", str(notebook), *arguments, env=subprocess_env)
@@ -58,7 +61,7 @@ def test_untyped_parameters_get_the_values_papermill_gives_them(nbs, subprocess_
     values = json.loads(done.stdout.split("values: ")[1].splitlines()[0])
     assert values == {"day": "2019-01-01", "types": {
         "msg": "str", "version": "int", "time": "str", "day": "str", "flag": "bool", "code": "str", "extra": "int",
-        "start_date": "str"}}
+        "start_date": "str"}, "from_b_and_f": ["encoded", "#ops"]}
 
 
 def test_magics_constant_defaults_optional_and_element_types(nbs, subprocess_env):
