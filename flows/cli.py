@@ -27,7 +27,7 @@ from airnub_prefect_starter.core.parameter_types import excerpt
 from airnub_prefect_starter.core.run_cache import RunCache
 from airnub_prefect_starter.data_science.config_ds import Settings, load_settings
 from flows.common import server
-from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, stage_flow
+from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, check_names, stage_flow
 from flows.scaffolding.cli import add_new_command
 
 # Nothing above imports Prefect, papermill or pandas: help, refusals, `params`, dry runs and cache
@@ -337,10 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_names(args: argparse.Namespace) -> None:
     """Refuse an unknown department or stage before anything is imported (the handler imports the flow)."""
-    if args.department not in DEPARTMENTS:
-        raise UnknownNameError(f"unknown department {args.department!r}; this project has: {', '.join(DEPARTMENTS)}")
-    if args.stage is not None and args.stage not in STAGES:
-        raise UnknownNameError(f"unknown stage {args.stage!r}; stages are: {', '.join(STAGES)}")
+    check_names(args.department, args.stage)
 
 
 def _check_settings() -> None:

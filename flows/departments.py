@@ -27,10 +27,15 @@ def _flow(department: str, name: str) -> Callable:
     return getattr(module, f"{name}_flow_dept_{department}")
 
 
-def stage_flow(department: str, stage: str | None = None) -> Callable:
-    """The flow of `stage` in `department`, or its whole pipeline when `stage` is None."""
+def check_names(department: str, stage: str | None = None) -> None:
+    """UnknownNameError naming what this project has, unless `department` (and `stage`, when given) exist."""
     if department not in DEPARTMENTS:
         raise UnknownNameError(f"unknown department {department!r}; this project has: {', '.join(DEPARTMENTS)}")
     if stage is not None and stage not in STAGES:
         raise UnknownNameError(f"unknown stage {stage!r}; stages are: {', '.join(STAGES)}")
+
+
+def stage_flow(department: str, stage: str | None = None) -> Callable:
+    """The flow of `stage` in `department`, or its whole pipeline when `stage` is None."""
+    check_names(department, stage)
     return _flow(department, stage or "pipeline")
