@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from pathlib import Path
 
 import nbformat
@@ -55,14 +56,20 @@ def _set_heading(nb: nbformat.NotebookNode, title: str) -> None:
             return
     nb.cells.insert(0, new_markdown_cell(heading))
 
-def _exporter(report_mode: bool, developer_notes: bool) -> HTMLExporter:
-    exporter = HTMLExporter(exclude_input=report_mode, exclude_input_prompt=report_mode,
-                            exclude_output_prompt=report_mode)
+_EXPORTER: list[HTMLExporter] = []  # made on first use; nbconvert compiles its templates per exporter (~0.4 s)
+_EXPORTING = threading.Lock()  # one page at a time: an exporter is not made for threads
+
+def _page(nb: nbformat.NotebookNode, report_mode: bool, developer_notes: bool) -> str:
+    "The HTML of `nb`, from one exporter that every rendering of this process shares."
     if not developer_notes:
-        exporter.register_preprocessor(TagRemovePreprocessor(
-            remove_cell_tags={REMOVE_CELL}, remove_input_tags={REMOVE_INPUT},
-            remove_all_outputs_tags={REMOVE_OUTPUT}), enabled=True)
-    return exporter
+        nb, _ = TagRemovePreprocessor(remove_cell_tags={REMOVE_CELL}, remove_input_tags={REMOVE_INPUT},
+                                      remove_all_outputs_tags={REMOVE_OUTPUT}).preprocess(nb, {})
+    with _EXPORTING:
+        if not _EXPORTER:
+            _EXPORTER.append(HTMLExporter())
+        exporter = _EXPORTER[0]
+        exporter.exclude_input = exporter.exclude_input_prompt = exporter.exclude_output_prompt = report_mode
+        return exporter.from_notebook_node(nb)[0]
 
 # %% ../../nbs/core/43_report_html.ipynb #c009
 def render_html(
@@ -78,5 +85,5 @@ def render_html(
     if title:
         _set_heading(nb, title)
     nb.metadata["title"] = title or first_heading(nb) or Path(notebook_file).stem
-    body, _ = _exporter(report_mode, developer_notes).from_notebook_node(nb)
+    body = _page(nb, report_mode, developer_notes)
     return write_atomic(html_file, lambda partial: partial.write_text(body, encoding="utf-8"))
