@@ -37,7 +37,7 @@ SERVER_HOME ?= $(CURDIR)/$(call setting,server_home)
 # Clients talk to PREFECT_API_URL when it is set (a team server), else to `make serve` on this machine.
 API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/api}
 
-.PHONY: help setup run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
+.PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
 .PHONY: serve variables deploy worker blocks
 
 help: ## list the targets
@@ -53,7 +53,16 @@ $(INSTALLED):
 $(KERNEL_SPEC): $(INSTALLED) settings.ini
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
 
-setup: $(INSTALLED) $(KERNEL_SPEC) $(EXPORTED) ## create .venv, install the package editable, register the kernel, export
+setup: $(INSTALLED) $(KERNEL_SPEC) $(EXPORTED) hooks ## create .venv, install the package editable, register the kernel, export, hook
+
+# The pre-commit hook (.pre-commit-config.yaml) cleans the notebooks a commit stages. Git keeps hooks per repository,
+# shared by its linked worktrees: it is installed from the repository's own top folder only, never from a copy.
+hooks: $(INSTALLED) ## install the git pre-commit hook that cleans staged notebooks (skipped outside a git checkout)
+	@if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" != "$(CURDIR)" ]; then \
+	  echo "hooks: not the top of a git repository, no pre-commit hook installed (git init, then make hooks)"; \
+	elif [ "$$(cd "$$(git rev-parse --git-dir)" && pwd)" != "$$(cd "$$(git rev-parse --git-common-dir)" && pwd)" ]; then \
+	  echo "hooks: a linked worktree shares the hooks of its main checkout: run make hooks there"; \
+	else $(BIN)/pre-commit install; fi
 
 $(EXPORTED): $(INSTALLED) $(NOTEBOOKS)
 	$(BIN)/nbdev-export
@@ -103,8 +112,8 @@ worker: $(INSTALLED) ## start a process worker on the project's work pool (runs 
 lab: setup ## JupyterLab with the project kernel
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-lint: setup ## ruff over flows, scripts and tests
-	$(BIN)/ruff check flows scripts tests
+lint: setup ## ruff over the notebooks (nbs/), flows, scripts and tests
+	$(BIN)/ruff check nbs flows scripts tests
 
 clean: ## remove outputs (data, models, reports) and caches; keeps .venv
 	rm -rf data models reports .cache .nbval .pytest_cache .ruff_cache

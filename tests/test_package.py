@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import nbformat
@@ -71,3 +74,32 @@ def test_data_science_modules_run_standalone(subprocess_env, tmp_path):
                        env=subprocess_env, check=True, capture_output=True, timeout=120)
     assert (tmp_path / "models" / "wine_classifier.joblib").exists()
     assert (tmp_path / "data" / "processed" / "wine_predictions.parquet").exists()
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_license_file_is_the_one_pyproject_declares():
+    project = _pyproject()["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    text = (PROJECT_ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.split()[:4] == ["Apache", "License", "Version", "2.0,"], "the Apache License 2.0, from its first line"
+    assert "END OF TERMS AND CONDITIONS" in text and "APPENDIX: How to apply the Apache License" in text, "full text"
+
+
+@pytest.mark.parametrize("command", ["nbdev_export", "nbdev_test", "nbdev_clean"])
+def test_nbdev_underscore_commands_run_what_the_hyphenated_ones_run(command):
+    nbdev_commands = {e.name: e.value for e in entry_points(group="console_scripts") if e.dist.name == "nbdev"}
+    assert _pyproject()["project"]["scripts"][command] == nbdev_commands[command.replace("_", "-")]
+    done = subprocess.run([Path(sys.executable).parent / command, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith(f"usage: {command}"), done.stdout + done.stderr
+
+
+def test_test_and_lint_tools_are_only_in_the_dev_extra():
+    project = _pyproject()["project"]
+    name = re.compile(r"[A-Za-z0-9_.-]+")
+    runtime = {name.match(d).group().lower() for d in project["dependencies"]}
+    dev = {name.match(d).group().lower() for d in project["optional-dependencies"]["dev"]}
+    assert {"ruff", "pytest", "pytest-xdist", "nbval", "pre-commit"} <= dev
+    assert runtime & dev == set(), "a tool of `make test` or `make lint` is a runtime dependency"

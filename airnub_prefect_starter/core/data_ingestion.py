@@ -11,7 +11,7 @@ import re
 import shutil
 import stat
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +73,7 @@ def _settled_file(
     inbox: Path,  # the inbox folder
     max_file_bytes: int | None,  # the largest file taken; None: no limit
 ) -> tuple[int, float]:
-    "`path`'s size and modification time; `DataValidationError` unless it is a regular file inside `inbox` within the limit."
+    "`path`'s size and modification time; `DataValidationError` unless a regular file inside `inbox` within the limit."
     try:
         resolved, status = path.resolve(strict=True), path.stat()
     except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links
@@ -152,11 +152,13 @@ def _copy_new(
         except _ChangedError:
             waiting[path.name] = "it changed while it was being ingested"
             continue
-        replaces = [manifest.pop(key)["raw_file"] for key in [k for k, r in manifest.items() if r["source"] == path.name]]
+        earlier = [key for key, record in manifest.items() if record["source"] == path.name]
+        replaces = [manifest.pop(key)["raw_file"] for key in earlier]
         manifest[digest] = {"source": path.name, "raw_file": target.name, "rows": rows,
-                            "ingested_at": datetime.now(timezone.utc).isoformat(), "replaces": replaces}
+                            "ingested_at": datetime.now(UTC).isoformat(), "replaces": replaces}
         copied.append(path)
-    for name in {n for r in manifest.values() for n in r.get("replaces", [])} - {r["raw_file"] for r in manifest.values()}:
+    replaced = {n for r in manifest.values() for n in r.get("replaces", [])}
+    for name in replaced - {r["raw_file"] for r in manifest.values()}:
         (dropped / name).unlink(missing_ok=True)  # before the manifest forgets them: a rerun removes them again
     return copied
 
@@ -169,7 +171,7 @@ def ingest_inbox(
     quiet_seconds: float = 0,  # leave a file changed more recently than this: it may still be being written
     max_file_bytes: int | None = None,  # refuse a larger file; None: no limit
 ) -> dict:
-    "Validate and copy new files matching `pattern` from `inbox` into `dropped`; return what was ingested, skipped, left."
+    "Validate and copy new files matching `pattern` from `inbox` into `dropped`; say what was ingested, skipped, left."
     manifest = read_manifest(manifest_file)
     files, waiting = inbox_files(inbox, pattern, quiet_seconds, max_file_bytes)
     new: dict[str, tuple[Path, int]] = {}  # content hash -> the first file holding it: another name is skipped

@@ -25,8 +25,10 @@ def score_features(
         raise FileNotFoundError(f"{features_file} does not exist: run the processing stage first")
     predictions, card = predict_file(model_file, card_file, features_file, predictions_file)
     summary = {"rows": len(predictions), "model_metrics": card["metrics"],
-               "predicted_classes": {str(k): int(v) for k, v in predictions["prediction"].value_counts().sort_index().items()},
+               "predicted_classes": {str(k): int(v)
+                                     for k, v in predictions["prediction"].value_counts().sort_index().items()},
                "mean_probability": round(float(predictions["probability"].mean()), 4)}
     if TARGET_COLUMN in predictions:
-        summary["agreement_with_target"] = round(float((predictions["prediction"] == predictions[TARGET_COLUMN]).mean()), 4)
+        agreement = (predictions["prediction"] == predictions[TARGET_COLUMN]).mean()
+        summary["agreement_with_target"] = round(float(agreement), 4)
     return summary

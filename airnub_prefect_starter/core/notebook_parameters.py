@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from airnub_prefect_starter.core.parameter_types import (
     ANY,
     ParameterValueError,
@@ -132,7 +130,8 @@ def parameters_cell(notebook: Path) -> str | None:
         cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
         found = [c for c in cells if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as error:
-        reason = f"not JSON: {error.msg}" if isinstance(error, json.JSONDecodeError) else f"{type(error).__name__}: {error}"
+        reason = (f"not JSON: {error.msg}" if isinstance(error, json.JSONDecodeError)
+                  else f"{type(error).__name__}: {error}")
         raise NotebookParameterError(f"{notebook}: not a Jupyter notebook ({reason[:120]}); "
                                      "expected an .ipynb file saved by Jupyter") from error
     if not found:

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,18 +29,18 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import default
 
 from .notebook_parameters import NotebookParameterError, check_parameters
-from .notebook_values import recorded_values
-from .report_html import render_html, title_parameter
 from airnub_prefect_starter.core.notebook_runs import (
     PATH_FIELDS,
     NotebookExecutionError,
-    NotebookPathError,
+    NotebookPathError,  # noqa: F401 (the runner's callers catch it from here)
     NotebookRun,
     cached_run,
-    confine,
+    confine,  # noqa: F401 (flows check a notebook's path with it before a run)
     run_inputs,
     run_key,
 )
+from .notebook_values import recorded_values
+from .report_html import render_html, title_parameter
 from .run_cache import RunCache
 from ..data_science.modeling.train import library_versions
 from ..data_science.storage import write_json
@@ -55,7 +55,7 @@ def new_run_dir(
     notebook: Path,  # the notebook about to run
 ) -> Path:
     "Create and return a fresh folder `reports_root/<notebook stem>/<time>-<random>/`."
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     run_dir = Path(reports_root) / Path(notebook).stem / f"{stamp}-{uuid.uuid4().hex[:8]}"
     run_dir.mkdir(parents=True, exist_ok=False)
     return run_dir
@@ -161,7 +161,8 @@ def _failed_cell(output: Path, error: Exception) -> str:
     cells = [c for c in cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     index = getattr(error, "cell_index", None)
     if index is None:  # a timeout: the last cell papermill started
-        started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("status", "pending") != "pending"]
+        started = [i for i, c in enumerate(cells)
+                   if c.metadata.get("papermill", {}).get("status", "pending") != "pending"]
         index = started[-1] if started else None
     if index is None:
         return "a cell"
@@ -239,7 +240,7 @@ def run_notebook(
     run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
                       round(time.monotonic() - started, 3), report_mode=report_mode)
     write_json({**parts, "status": "failed" if error else "completed", "error": error, "values": values,
-                "duration_seconds": run.duration_seconds, "finished_at": datetime.now(timezone.utc).isoformat(),
+                "duration_seconds": run.duration_seconds, "finished_at": datetime.now(UTC).isoformat(),
                 "versions": {**library_versions(), "papermill": version("papermill")}}, run.manifest)
     if error:
         raise NotebookExecutionError(error)

@@ -68,7 +68,9 @@ def type_spec(
         if annotation.value is None:
             return TypeSpec("none")
         try:
-            return type_spec(ast.parse(annotation.value, mode="eval").body) if isinstance(annotation.value, str) else ANY
+            if not isinstance(annotation.value, str):
+                return ANY
+            return type_spec(ast.parse(annotation.value, mode="eval").body)
         except SyntaxError:
             return ANY
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
@@ -100,7 +102,7 @@ def fold_constant(node: ast.expr) -> Any:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](map(fold_constant, node.elts))
     if isinstance(node, ast.Dict) and None not in node.keys:
-        return {fold_constant(k): fold_constant(v) for k, v in zip(node.keys, node.values)}
+        return {fold_constant(k): fold_constant(v) for k, v in zip(node.keys, node.values, strict=True)}
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
         return _OPERATORS[type(node.op)](fold_constant(node.operand))
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
@@ -154,7 +156,8 @@ def fit(
         return [_fit_item(item, spec.items[0] if spec.items else ANY, f"item {i}") for i, item in enumerate(value)]
     if spec.base == "dict":
         key_type, value_type = spec.items or (ANY, ANY)
-        return {_fit_item(k, key_type, "key"): _fit_item(v, value_type, f"[{excerpt(k, 20)}]") for k, v in value.items()}
+        return {_fit_item(k, key_type, "key"): _fit_item(v, value_type, f"[{excerpt(k, 20)}]")
+                for k, v in value.items()}
     return value
 
 def _fit_item(value: Any, spec: TypeSpec, where: str) -> Any:

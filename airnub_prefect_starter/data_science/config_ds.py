@@ -115,7 +115,9 @@ def _origin(key: str, environ: Mapping[str, str]) -> str:
     variable = f"{ENV_PREFIX}{key.upper()}"
     return f"(from {variable})" if environ.get(variable) else f"(or set {variable})"
 
-def _positive_whole(values: dict[str, str], key: str, source: Path, origin: str, unit: str = "", minimum: int = 1) -> int:
+def _positive_whole(
+    values: dict[str, str], key: str, source: Path, origin: str, unit: str = "", minimum: int = 1,
+) -> int:
     raw = values[key]
     if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:  # isdigit alone takes '²' and '１２'
         kind = "positive whole number" if minimum > 0 else "whole number"
@@ -165,7 +167,8 @@ def _installed_kernel(name: str, source: Path, origin: str) -> str:
     installed = {p.parent.name for folder in _kernel_dirs() for p in folder.glob("*/kernel.json")}
     if name.lower() not in installed:
         raise ValueError(f"{source}: 'kernel_name' {name[:40]!r} is not an installed Jupyter kernel {origin}; run "
-                         f"`make setup` to register the project kernel (installed: {', '.join(sorted(installed)) or 'none'})")
+                         "`make setup` to register the project kernel "
+                         f"(installed: {', '.join(sorted(installed)) or 'none'})")
     return name
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c015
@@ -182,8 +185,9 @@ def load_settings(
     root = find_project_root(environ=environ) if root is None else Path(root).resolve()
     source = root / SETTINGS_FILE
     values = read_settings(source, environ)
-    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "notebooks_dir", "allow_notebooks_outside_project",
-                "kernel_name", "cell_timeout_seconds", "task_runner", "max_workers", "dask_scheduler_address", "work_pool",
+    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "notebooks_dir",
+                "allow_notebooks_outside_project", "kernel_name", "cell_timeout_seconds", "task_runner",
+                "max_workers", "dask_scheduler_address", "work_pool",
                 "inbox_quiet_seconds", "inbox_max_megabytes", *_PATH_KEYS.values()]
     if missing := [key for key in required if key not in values]:
         raise KeyError(f"{source}: missing setting(s) {', '.join(missing)}")
@@ -192,7 +196,8 @@ def load_settings(
     data_root = folder(root / Path(values["data_root"]).expanduser(), "data_root")
     stages = {name: folder(data_root / Path(values[key]).expanduser(), key) for name, key in _PATH_KEYS.items()}
     in_root = {name: folder(root / Path(values[f"{name}_dir"]).expanduser(), f"{name}_dir") for name in _IN_ROOT}
-    allowed = _true_or_false(values, "allow_notebooks_outside_project", source, origin["allow_notebooks_outside_project"])
+    allowed = _true_or_false(values, "allow_notebooks_outside_project", source,
+                             origin["allow_notebooks_outside_project"])
     _inside_project(in_root["notebooks"], root, allowed, source, origin["notebooks_dir"])
     return Settings(paths=ProjectPaths(root=root, data_root=data_root, **in_root, **stages),
                     kernel_name=_installed_kernel(values["kernel_name"], source, origin["kernel_name"]),
@@ -201,9 +206,10 @@ def load_settings(
                     task_runner=_one_of(values, "task_runner", source, TASK_RUNNERS),
                     max_workers=_positive_whole(values, "max_workers", source, origin["max_workers"]),
                     dask_scheduler_address=values["dask_scheduler_address"], work_pool=values["work_pool"],
-                    inbox_quiet_seconds=_positive_whole(values, "inbox_quiet_seconds", source, origin["inbox_quiet_seconds"],
-                                                        " of seconds", minimum=0),
-                    inbox_max_megabytes=_positive_whole(values, "inbox_max_megabytes", source, origin["inbox_max_megabytes"]),
+                    inbox_quiet_seconds=_positive_whole(values, "inbox_quiet_seconds", source,
+                                                        origin["inbox_quiet_seconds"], " of seconds", minimum=0),
+                    inbox_max_megabytes=_positive_whole(values, "inbox_max_megabytes", source,
+                                                        origin["inbox_max_megabytes"]),
                     allow_notebooks_outside_project=allowed)
 
 # %% ../../nbs/data_science/00_config_ds.ipynb #c021
@@ -211,11 +217,13 @@ _SETTING_OF = {"data_root": "data_root", **_PATH_KEYS, **{name: f"{name}_dir" fo
 
 def ensure_directories(paths: ProjectPaths) -> ProjectPaths:
     "Create every folder of `paths` that does not exist yet; return `paths`."
-    folders = [(getattr(paths, f.name), _SETTING_OF.get(f.name)) for f in fields(paths)] + [(paths.raw_dropped, "raw_dir")]
+    folders = [(getattr(paths, f.name), _SETTING_OF.get(f.name)) for f in fields(paths)]
+    folders.append((paths.raw_dropped, "raw_dir"))
     for folder, key in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:  # the same kind of error, with the setting that chose the folder
-            hint = f"; set '{key}' in {SETTINGS_FILE} (or {ENV_PREFIX}{key.upper()}) to a folder you can write" if key else ""
+            hint = (f"; set '{key}' in {SETTINGS_FILE} (or {ENV_PREFIX}{key.upper()}) to a folder you can write"
+                    if key else "")
             raise type(error)(error.errno, f"{error.strerror}{hint}", error.filename) from error
     return paths

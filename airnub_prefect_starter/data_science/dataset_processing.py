@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fastcore.imports import IN_NOTEBOOK
 from sklearn.datasets import load_wine
 
 from .config_ds import load_settings
@@ -94,5 +95,6 @@ def main() -> dict[str, int]:
     return counts
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c025
-if __name__ == "__main__":
+# `python -m` runs main(); a Jupyter kernel, where __name__ is "__main__" too, does not (Run All writes no data).
+if __name__ == "__main__" and not IN_NOTEBOOK:
     main()

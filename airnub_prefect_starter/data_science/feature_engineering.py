@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fastcore.imports import IN_NOTEBOOK
 
 from .config_ds import load_settings
 from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
@@ -78,5 +79,6 @@ def main() -> dict[str, int]:
     return shape
 
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c014
-if __name__ == "__main__":
+# `python -m` runs main(); a Jupyter kernel, where __name__ is "__main__" too, does not (Run All writes no data).
+if __name__ == "__main__" and not IN_NOTEBOOK:
     main()

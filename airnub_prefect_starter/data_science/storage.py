@@ -46,7 +46,8 @@ def write_atomic(target: Path, write: Callable[[Path], Any]) -> Path:
 
 def write_json(data: Any, target: Path) -> Path:
     "Write `data` as indented JSON to `target`, atomically."
-    return write_atomic(target, lambda p: p.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8"))
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    return write_atomic(target, lambda p: p.write_text(text, encoding="utf-8"))
 
 def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
     "Write `frame` to a parquet file at `target`, atomically."

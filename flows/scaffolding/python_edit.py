@@ -11,7 +11,7 @@ import re
 
 from flows.scaffolding.names import ScaffoldError
 
-LINE_LENGTH = 120  # [tool.ruff] line-length
+LINE_LENGTH = 120  # a copy of [tool.ruff] line-length (pyproject.toml, its home): a test fails when they differ
 FIRST_PARTY = ("flows", "airnub_prefect_starter")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+from fastcore.imports import IN_NOTEBOOK
 from sklearn.pipeline import Pipeline
 
 from ..config_ds import load_settings
@@ -80,5 +81,6 @@ def main() -> pd.DataFrame:
     return predictions
 
 # %% ../../../nbs/data_science/40_modeling_predict.ipynb #c017
-if __name__ == "__main__":
+# `python -m` runs main(); a Jupyter kernel, where __name__ is "__main__" too, does not (Run All writes no data).
+if __name__ == "__main__" and not IN_NOTEBOOK:
     main()

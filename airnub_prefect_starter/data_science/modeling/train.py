@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import joblib
 import pandas as pd
+from fastcore.imports import IN_NOTEBOOK
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
@@ -60,7 +61,7 @@ def library_versions() -> dict[str, str]:
 
 def save_model(model: Pipeline, model_file: Path, card_file: Path, card: dict) -> dict:
     "Save `model` and its `card` (plus library versions and time) atomically; return the card."
-    card = {**card, "trained_at": datetime.now(timezone.utc).isoformat(), "versions": library_versions()}
+    card = {**card, "trained_at": datetime.now(UTC).isoformat(), "versions": library_versions()}
     write_atomic(model_file, lambda partial: joblib.dump(model, partial))
     write_json(card, card_file)
     return card
@@ -94,5 +95,6 @@ def main() -> dict:
     return card
 
 # %% ../../../nbs/data_science/30_modeling_train.ipynb #c018
-if __name__ == "__main__":
+# `python -m` runs main(); a Jupyter kernel, where __name__ is "__main__" too, does not (Run All writes no data).
+if __name__ == "__main__" and not IN_NOTEBOOK:
     main()
