@@ -25,6 +25,13 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_LOGGING_EXTRA_LOGGERS ?= papermill
 
+# The docs site: mkdocs.yml says where its sources are staged (docs_dir) and where the site goes (site_dir).
+mkdocs = $(shell sed -n 's/^$(1): *\([^ ]*\).*/\1/p' mkdocs.yml)
+DOCS_SOURCES := $(call mkdocs,docs_dir)
+DOCS_SITE := $(call mkdocs,site_dir)
+DOCS_PORT ?= 8000
+export NO_MKDOCS_2_WARNING ?= 1
+
 # The team path: a Prefect server (make serve), Variables, deployments, a process worker.
 # The work pool's name has one home: `work_pool` in settings.ini (AIRNUB_WORK_POOL overrides it).
 export AIRNUB_WORK_POOL ?= $(call setting,work_pool)
@@ -38,6 +45,7 @@ SERVER_HOME ?= $(CURDIR)/$(call setting,server_home)
 API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/api}
 
 .PHONY: help setup run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
+.PHONY: docs docs-serve
 .PHONY: serve variables deploy worker blocks
 
 help: ## list the targets
@@ -81,6 +89,14 @@ test-pytest: setup ## flows, CLI, export and integration tests (PYTEST_WORKERS p
 test-fast: setup lint test-notebooks ## the edit loop: lint, the notebooks' tests, and the tests that start no server
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m fast
 
+docs: setup ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
+	$(BIN)/python scripts/build_docs.py
+	$(BIN)/mkdocs build --quiet
+	@echo "docs: $(DOCS_SITE)/index.html (make docs-serve: http://127.0.0.1:$(DOCS_PORT))"
+
+docs-serve: docs ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); edits to docs/ show at once
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py
 serve: $(INSTALLED) ## start a Prefect server on SERVER_HOST:SERVER_PORT (127.0.0.1:4200), database in .prefect/
@@ -106,8 +122,8 @@ lab: setup ## JupyterLab with the project kernel
 lint: setup ## ruff over flows, scripts and tests
 	$(BIN)/ruff check flows scripts tests
 
-clean: ## remove outputs (data, models, reports) and caches; keeps .venv
-	rm -rf data models reports .cache .nbval .pytest_cache .ruff_cache
+clean: ## remove outputs (data, models, reports), the docs site and caches; keeps .venv
+	rm -rf data models reports .cache .nbval .pytest_cache .ruff_cache $(DOCS_SITE) $(DOCS_SOURCES)
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv

@@ -3,10 +3,12 @@
 `make docs` runs this, then `mkdocs build`. Each notebook under the notebooks folder (but
 `reports/`, parameterised notebooks that papermill runs) is copied without outputs and executed
 in the project kernel, as in JupyterLab (from its own folder, cells tagged `nbval-skip` or marked
-`#| eval: false` left out), a few side by side; the executed copies go to DEST, where
-mkdocs-jupyter renders them as they are. A cell that raises fails the build with the notebook and
-the cell named: a broken example is a broken page. The guides in docs/ are linked into DEST, so
-`mkdocs serve` shows edits to them at once. Usage: python scripts/build_docs.py [DEST] [--workers N]
+`#| eval: false` left out), a few side by side; the executed copies go to mkdocs.yml's docs_dir,
+where mkdocs-jupyter renders them as they are. A cell that raises fails the build with the notebook
+and the cell named: a broken example is a broken page. The guides in docs/ are linked into the
+docs_dir, so `mkdocs serve` shows edits to them at once. What the kernels print on their own
+(not a cell's output) goes to `.logs/` there, a log per notebook.
+Usage: python scripts/build_docs.py [--workers N]
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -27,6 +31,26 @@ from airnub_prefect_starter.data_science.config_ds import load_settings
 
 SKIPPED_FOLDERS = {"reports"}  # parameterised notebooks: they need a trained model and papermill's parameters
 GUIDES = "docs"  # the site's Markdown pages, relative to the project
+LOGS = ".logs"  # in the docs_dir: mkdocs leaves out names starting with a dot
+
+
+def docs_dir(root: Path) -> Path:
+    """Where mkdocs reads the site's sources: `docs_dir` of the project's mkdocs.yml."""
+    return root / yaml.safe_load((root / "mkdocs.yml").read_text())["docs_dir"]
+
+
+@contextmanager
+def stderr_to(log: Path):
+    """Send this process's standard error (and so its kernels') to `log` until the block ends."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(2)
+    with open(log, "ab") as target:
+        os.dup2(target.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def package_notebooks(notebooks: Path) -> list[Path]:
@@ -69,8 +93,13 @@ def _for_readers(node, source: Path, root: Path) -> None:
     node.cells = kept
 
 
-def execute(source: Path, target: Path, kernel: str, timeout: int, root: Path) -> str | None:
+def execute(source: Path, target: Path, kernel: str, timeout: int, root: Path, log: Path) -> str | None:
     """Execute a fresh copy of `source` into `target`; None, or what failed (notebook, cell, error)."""
+    with stderr_to(log):
+        return _execute(source, target, kernel, timeout, root)
+
+
+def _execute(source: Path, target: Path, kernel: str, timeout: int, root: Path) -> str | None:
     from airnub_prefect_starter.core.notebook_runner import IPCKernelManager  # kernels on Unix sockets, no port race
 
     node = nbformat.read(source, as_version=4)
@@ -124,7 +153,8 @@ def build(destination: Path, workers: int) -> list[str]:
     sources = package_notebooks(notebooks)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         jobs = [pool.submit(execute, source, destination / source.relative_to(notebooks), settings.kernel_name,
-                            settings.cell_timeout_seconds, root) for source in sources]
+                            settings.cell_timeout_seconds, root, destination / LOGS / source.relative_to(notebooks).with_suffix(".log"))
+                for source in sources]
         failures = [failure for job in jobs if (failure := job.result())]
     link_guides(root / GUIDES, destination)
     return failures
@@ -132,20 +162,20 @@ def build(destination: Path, workers: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("destination", type=Path, nargs="?", default=Path(".docs-build"))
     parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (max_workers)")
     args = parser.parse_args()
     started = time.monotonic()
-    workers = args.workers or load_settings().max_workers
-    failures = build(args.destination.resolve(), workers)
+    settings = load_settings()
+    workers, destination = args.workers or settings.max_workers, docs_dir(settings.paths.root)
+    failures = build(destination, workers)
     for failure in failures:
         print(f"docs: {failure}", file=sys.stderr)
     if failures:
         print(f"docs: {len(failures)} notebook(s) failed; the site was not built", file=sys.stderr)
         return 1
-    count = len(package_notebooks(load_settings().paths.notebooks))
+    count = len(package_notebooks(settings.paths.notebooks))
     print(f"docs: {count} notebooks executed ({workers} at a time) in {time.monotonic() - started:.0f} s "
-          f"into {os.path.relpath(args.destination)}")
+          f"into {os.path.relpath(destination)}")
     return 0
 
 
