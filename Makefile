@@ -74,7 +74,9 @@ export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_st
 run: setup ## run the demo pipeline end to end on the project's Prefect server (started on first use)
 	$(BIN)/airnub run demo
 
-test: setup lint test-notebooks test-nbval test-pytest ## the whole suite: lint, notebook tests, nbval, pytest
+# `docs` executes every package notebook in the project kernel and fails on an error, the check nbval made (no
+# notebook compares outputs): the suite runs each notebook once, for the site. `make test-nbval` still runs nbval.
+test: setup lint test-notebooks docs test-pytest ## the whole suite: lint, notebook tests, the docs site, pytest
 
 test-notebooks: setup ## the notebooks' inline tests (nbdev-test)
 	$(BIN)/nbdev-test --n-workers 2

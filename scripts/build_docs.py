@@ -73,7 +73,7 @@ def _skipped(cell) -> bool:
     return "nbval-skip" in cell.metadata.get("tags", []) or any("eval: false" in d for d in _directives(cell))
 
 
-def _for_readers(node, source: Path, root: Path) -> None:
+def _for_readers(node, shown: str) -> None:
     """Drop nbdev's directive lines (and cells holding nothing else, or `#| hide`); say where the module is."""
     module = next((d.split()[-1] for c in node.cells for d in _directives(c) if "default_exp" in d), None)
     kept = []
@@ -87,25 +87,24 @@ def _for_readers(node, source: Path, root: Path) -> None:
                 continue
         kept.append(cell)
     if module and kept and kept[0].cell_type == "markdown":
-        where = (f"The notebook `{source.relative_to(root).as_posix()}`; its exported cells are the module "
+        where = (f"The notebook `{shown}`; its exported cells are the module "
                  f"`airnub_prefect_starter.{module}`.")
         kept.insert(1, nbformat.v4.new_markdown_cell(f"*{where}*"))
     node.cells = kept
 
 
-def execute(source: Path, target: Path, kernel: str, timeout: int, root: Path, log: Path) -> str | None:
-    """Execute a fresh copy of `source` into `target`; None, or what failed (notebook, cell, error)."""
+def execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path) -> str | None:
+    """Execute a fresh copy of `source` into `target`; None, or what failed (`shown`, the cell, the error)."""
     with stderr_to(log):
-        return _execute(source, target, kernel, timeout, root)
+        return _execute(source, target, kernel, timeout, shown)
 
 
-def _execute(source: Path, target: Path, kernel: str, timeout: int, root: Path) -> str | None:
+def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str) -> str | None:
     from airnub_prefect_starter.core.notebook_runner import IPCKernelManager  # kernels on Unix sockets, no port race
 
     node = nbformat.read(source, as_version=4)
     client = NotebookClient(node, kernel_name=kernel, timeout=timeout, kernel_manager_class=IPCKernelManager,
                             resources={"metadata": {"path": str(source.parent)}})
-    shown = source.relative_to(root).as_posix()
     with client.setup_kernel():
         for index, cell in enumerate(node.cells):
             if cell.cell_type != "code":
@@ -121,7 +120,7 @@ def _execute(source: Path, target: Path, kernel: str, timeout: int, root: Path) 
                 return f"{shown}: cell {index + 1} timed out after {timeout} s\n{_excerpt(cell)}"
             except DeadKernelError as error:
                 return f"{shown}: the kernel died in cell {index + 1} ({error})\n{_excerpt(cell)}"
-    _for_readers(node, source, root)
+    _for_readers(node, shown)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(node, target)
     return None
@@ -147,16 +146,17 @@ def link_guides(guides: Path, destination: Path) -> int:
 def build(destination: Path, workers: int) -> list[str]:
     """Stage the site's sources in `destination` (emptied first); the failures, none when all ran."""
     settings = load_settings()
-    root, notebooks = settings.paths.root, settings.paths.notebooks
+    notebooks = settings.paths.notebooks
     shutil.rmtree(destination, ignore_errors=True)
     destination.mkdir(parents=True)
     sources = package_notebooks(notebooks)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         jobs = [pool.submit(execute, source, destination / source.relative_to(notebooks), settings.kernel_name,
-                            settings.cell_timeout_seconds, root, destination / LOGS / source.relative_to(notebooks).with_suffix(".log"))
+                            settings.cell_timeout_seconds, source.relative_to(notebooks.parent).as_posix(),
+                            destination / LOGS / source.relative_to(notebooks).with_suffix(".log"))
                 for source in sources]
         failures = [failure for job in jobs if (failure := job.result())]
-    link_guides(root / GUIDES, destination)
+    link_guides(settings.paths.root / GUIDES, destination)
     return failures
 
 
