@@ -25,6 +25,13 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_LOGGING_EXTRA_LOGGERS ?= papermill
 
+# The docs site: mkdocs.yml says where its sources are staged (docs_dir) and where the site goes (site_dir).
+mkdocs = $(shell sed -n 's/^$(1): *\([^ ]*\).*/\1/p' mkdocs.yml)
+DOCS_SOURCES := $(call mkdocs,docs_dir)
+DOCS_SITE := $(call mkdocs,site_dir)
+DOCS_PORT ?= 8000
+export NO_MKDOCS_2_WARNING ?= 1
+
 # The team path: a Prefect server (make serve), Variables, deployments, a process worker.
 # The work pool's name has one home: `work_pool` in settings.ini (AIRNUB_WORK_POOL overrides it).
 export AIRNUB_WORK_POOL ?= $(call setting,work_pool)
@@ -38,6 +45,7 @@ SERVER_HOME ?= $(CURDIR)/$(call setting,server_home)
 API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/api}
 
 .PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
+.PHONY: docs docs-serve
 .PHONY: serve variables deploy worker blocks
 
 help: ## list the targets
@@ -75,7 +83,9 @@ export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_st
 run: setup ## run the demo pipeline end to end on the project's Prefect server (started on first use)
 	$(BIN)/airnub run demo
 
-test: setup lint test-notebooks test-nbval test-pytest ## the whole suite: lint, notebook tests, nbval, pytest
+# `docs` executes every package notebook in the project kernel and fails on an error, the check nbval made (no
+# notebook compares outputs): the suite runs each notebook once, for the site. `make test-nbval` still runs nbval.
+test: setup lint test-notebooks docs test-pytest ## the whole suite: lint, notebook tests, the docs site, pytest
 
 test-notebooks: setup ## the notebooks' inline tests (nbdev-test)
 	$(BIN)/nbdev-test --n-workers 2
@@ -89,6 +99,14 @@ test-pytest: setup ## flows, CLI, export and integration tests (PYTEST_WORKERS p
 
 test-fast: setup lint test-notebooks ## the edit loop: lint, the notebooks' tests, and the tests that start no server
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m fast
+
+docs: setup ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
+	$(BIN)/python scripts/build_docs.py
+	$(BIN)/mkdocs build --quiet
+	@echo "docs: $(DOCS_SITE)/index.html (make docs-serve: http://127.0.0.1:$(DOCS_PORT))"
+
+docs-serve: docs ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); edits to docs/ show at once
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py
@@ -115,8 +133,8 @@ lab: setup ## JupyterLab with the project kernel
 lint: setup ## ruff over the notebooks (nbs/), flows, scripts and tests
 	$(BIN)/ruff check nbs flows scripts tests
 
-clean: ## remove outputs (data, models, reports) and caches; keeps .venv
-	rm -rf data models reports .cache .nbval .pytest_cache .ruff_cache
+clean: ## remove outputs (data, models, reports), the docs site and caches; keeps .venv
+	rm -rf data models reports .cache .nbval .pytest_cache .ruff_cache $(DOCS_SITE) $(DOCS_SOURCES)
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv

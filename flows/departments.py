@@ -1,6 +1,6 @@
 """The departments of this project and how to find their flows.
 
-Every department follows one layout (see the README): `flows/dept_<id>/<stage>_flow_dept_<id>.py`
+Every department follows one layout (see docs/layout.md): `flows/dept_<id>/<stage>_flow_dept_<id>.py`
 holds the stage flow `<stage>_flow_dept_<id>`, and `pipeline_flow_dept_<id>.py` runs the stages
 in order. `scripts/generators/add_department.py` adds an entry here.
 """

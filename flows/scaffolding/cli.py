@@ -95,7 +95,7 @@ def run(kind: str, args: argparse.Namespace, interactive: bool | None = None) ->
 
 def main(kind: str, argv: list[str] | None = None) -> int:
     """The `add_<kind>.py` script."""
-    parser = argparse.ArgumentParser(prog=f"add_{kind}.py", description=f"Scaffold a {kind} (see the README).")
+    parser = argparse.ArgumentParser(prog=f"add_{kind}.py", description=f"Scaffold a {kind} (see docs/scaffolding.md).")
     add_arguments(parser, kind)
     return run(kind, parser.parse_args(argv))
 

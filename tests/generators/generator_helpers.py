@@ -11,7 +11,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 OUTSIDE_THE_COPY = {".venv", ".git", "data", "models", "reports", ".cache", ".nbval", ".pytest_cache", ".ruff_cache",
-                    ".prefect"}  # at the top of the project only: nbs/reports/ is part of the copy
+                    ".prefect", "site", ".docs-build"}  # at the top only: nbs/reports/ is part of the copy
 
 
 def copy_project(source: Path, target: Path) -> Path:
