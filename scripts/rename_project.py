@@ -39,7 +39,7 @@ SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__"
 OUTPUT_FOLDERS = {"data", "models", "reports", "site"}
 # Copier's record of the answers and the template's address: never rewritten (an update reads it).
 SKIPPED_FILES = {".copier-answers.yml"}
-README_NOTE = ("> Made from the airnub-prefect-starter template without its demo department. Where this README "
+README_NOTE = ("> Made from the template without its demo department. Where this README "
                "shows the demo (`demo`, `flows/dept_demo/`, the wine files), read a department of your own: "
                '`.venv/bin/airnub new department --name "Harbour Ops"` creates one.\n')
 
