@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 OLD_PACKAGE = "airnub_prefect_starter"
@@ -58,16 +59,15 @@ def check_package_name(name: str) -> str:
     return name
 
 
-Rules = list[tuple[re.Pattern, str]]
+Rules = list[tuple[re.Pattern, str | Callable[[re.Match], str]]]
 
 
 def replacements(project_name: str, package_name: str, project_slug: str, work_pool: str) -> Rules:
     """The rewrites, in order: the title first (it contains the slug), then the work pool, slug and import name."""
-    title = json.dumps(project_name)[1:-1]  # also valid inside a notebook's JSON strings
-    return [(re.compile(rf'(?m)(^|")# {OLD_SLUG}(?=$|\\n")'), rf"\g<1># {title}"),
-            (re.compile(re.escape(OLD_WORK_POOL)), work_pool),
-            (re.compile(re.escape(OLD_SLUG)), project_slug),
-            (re.compile(re.escape(OLD_PACKAGE)), package_name)]
+    title = json.dumps(project_name, ensure_ascii=False)[1:-1]  # also valid inside a notebook's JSON strings
+    return [(re.compile(rf'(?m)(^|")# {OLD_SLUG}(?=$|\\n")'), lambda match: f"{match[1]}# {title}"),
+            *((re.compile(re.escape(old)), lambda match, new=new: new)  # taken as they are, never as escapes
+              for old, new in ((OLD_WORK_POOL, work_pool), (OLD_SLUG, project_slug), (OLD_PACKAGE, package_name)))]
 
 
 def text_files(root: Path):
