@@ -7,6 +7,7 @@ and its kernel is registered in a temporary JUPYTER_PATH.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -17,8 +18,6 @@ import pandas as pd
 import pytest
 from helpers import PROJECT_ROOT
 
-pytestmark = pytest.mark.integration
-
 BIN = Path(sys.executable).parent
 NAMES = {"project_name": "Harbour Analytics", "package_name": "harbour_analytics", "with_demo": "false"}
 OLD_NAMES = ("airnub_prefect_starter", "airnub-prefect-starter", "airnub-process-pool")
@@ -27,6 +26,9 @@ GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.inv
 
 if not (PROJECT_ROOT / "copier.yml").is_file() or not (PROJECT_ROOT / ".git").exists():
     pytest.skip("not the template's own git checkout", allow_module_level=True)
+_spec = importlib.util.spec_from_file_location("rename_project", PROJECT_ROOT / "scripts" / "rename_project.py")
+rename_project = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rename_project)
 
 
 def run(command: list, cwd: Path, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -48,6 +50,47 @@ def text_files(root: Path) -> dict[str, str]:
             if b"\0" not in data:
                 found[relative.as_posix()] = data.decode("utf-8", errors="replace")
     return found
+
+
+def test_the_renamer_rewrites_text_files_once_and_leaves_the_rest(tmp_path):
+    notebook = {"cells": [{"cell_type": "markdown", "source": ["# airnub-prefect-starter\n", "more"]}],
+                "metadata": {"kernelspec": {"name": "airnub-prefect-starter"}}}
+    files = {"README.md": "# airnub-prefect-starter\n\n`import airnub_prefect_starter`; `airnub run demo`\n",
+             "nbs/index.ipynb": json.dumps(notebook), "settings.ini": "work_pool = airnub-process-pool\n",
+             "airnub_prefect_starter/core/x.py": "from airnub_prefect_starter.core import y\n",
+             ".copier-answers.yml": "_src_path: /src/airnub-prefect-starter\n",
+             ".venv/lib/airnub_prefect_starter.pth": "/src/airnub_prefect_starter\n",
+             "data/raw/names.csv": "airnub_prefect_starter\n"}
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    (tmp_path / "model.bin").write_bytes(b"\0airnub_prefect_starter")
+    names = ["--root", str(tmp_path), "--project-name", "Ça & Co", "--package-name", "ca_co"]
+    assert rename_project.main(names) == 0
+    assert (tmp_path / "README.md").read_text() == "# Ça & Co\n\n`import ca_co`; `airnub run demo`\n"
+    renamed = json.loads((tmp_path / "nbs/index.ipynb").read_text())
+    assert renamed["cells"][0]["source"][0] == "# Ça & Co\n" and renamed["metadata"]["kernelspec"]["name"] == "a-co"
+    assert (tmp_path / "settings.ini").read_text() == "work_pool = a-co-process-pool\n"
+    assert (tmp_path / "ca_co/core/x.py").read_text() == "from ca_co.core import y\n"
+    assert not (tmp_path / "airnub_prefect_starter").exists()
+    for relative in (".copier-answers.yml", ".venv/lib/airnub_prefect_starter.pth", "data/raw/names.csv"):
+        assert (tmp_path / relative).read_text() == files[relative], relative
+    assert (tmp_path / "model.bin").read_bytes() == b"\0airnub_prefect_starter"
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert rename_project.main(names) == 0
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before, "a second run changes nothing"
+
+
+@pytest.mark.parametrize("name", ["Harbour", "harbour-analytics", "2harbour", "class", "flows"])
+def test_the_renamer_refuses_a_package_name_python_cannot_import(name, tmp_path, capsys):
+    assert rename_project.main(["--root", str(tmp_path), "--project-name", "X", "--package-name", name]) == 2
+    assert "package name" in capsys.readouterr().err
+
+
+def test_without_the_demo_no_deployment_is_left_and_the_definitions_stay():
+    trimmed = rename_project.without_demo_deployments((PROJECT_ROOT / "prefect.local.yaml").read_text())
+    assert "dept_demo" not in trimmed and trimmed.endswith("deployments: []\n")
+    assert "local_process: &local_process" in trimmed and "daily_morning: &daily_morning" in trimmed
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +122,7 @@ def generated(template, tmp_path_factory) -> tuple[Path, dict]:
     return root, env
 
 
+@pytest.mark.integration
 def test_the_project_has_its_own_names_and_no_demo(generated):
     root, _ = generated
     files = text_files(root)
@@ -98,6 +142,7 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     assert "package_name: harbour_analytics" in answers and "with_demo: false" in answers
 
 
+@pytest.mark.integration
 def test_the_project_imports_and_exports_from_its_own_folder(generated):
     root, env = generated
     imported = run([sys.executable, "-c", "import harbour_analytics.core.notebook_runner as m, flows.cli as c; "
@@ -108,6 +153,7 @@ def test_the_project_imports_and_exports_from_its_own_folder(generated):
     assert not (root / "airnub_prefect_starter").exists()
 
 
+@pytest.mark.integration
 def test_a_new_department_runs_its_flow_and_a_notebook(generated):
     root, env = generated
     run([sys.executable, "scripts/generators/add_department.py", "--name", "Harbour Ops", "--yes"], root, env)
@@ -122,6 +168,7 @@ def test_a_new_department_runs_its_flow_and_a_notebook(generated):
     assert Path(report["report"]).is_relative_to(root)
 
 
+@pytest.mark.integration
 def test_copier_update_brings_a_template_change_and_keeps_the_names(template, generated):
     root, env = generated
     run([sys.executable, "scripts/generators/add_department.py", "--name", "Tide Ops", "--yes"], root, env)
