@@ -159,6 +159,9 @@ def test_a_new_department_runs_its_flow_and_a_notebook(generated):
     run([sys.executable, "scripts/generators/add_department.py", "--name", "Harbour Ops", "--yes"], root, env)
     run([BIN / "airnub", "new", "task", "--department", "harbour_ops", "--stage", "processing", "--name",
          "tide report", "--notebook-task", "--yes"], root, env)
+    run([BIN / "airnub", "new", "task", "--department", "harbour_ops", "--stage", "analysis", "--name",
+         "count rows", "--yes"], root, env)
+    run([BIN / "ruff", "check", "flows", "scripts", "tests"], root, env)  # its imports sorted for its own names
     table = root / "data" / "processed" / "wine_features.parquet"  # the input a generated report reads by default
     table.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"site": ["a", "b", "b"], "level": [1.0, 2.0, 4.0]}).to_parquet(table, index=False)
