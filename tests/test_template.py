@@ -183,7 +183,10 @@ def test_copier_update_brings_a_template_change_and_keeps_the_names(template, ge
     (template / "scripts" / "probe.py").write_text('"""A later template change."""\nimport airnub_prefect_starter\n')
     run(["git", "add", "--all"], template, env)
     run(["git", "commit", "--quiet", "-m", "a later template change"], template, env)
+    before = (root / ".copier-answers.yml").read_text()
     run([BIN / "copier", "update", "--trust", "--defaults", "--vcs-ref", "HEAD"], root, env)
+    after = (root / ".copier-answers.yml").read_text()
+    assert after != before and "package_name: harbour_analytics" in after, "the answers now name the new commit"
     assert (root / "Makefile").read_text().startswith("# harbour-analytics: `make help` lists every target.")
     assert (root / "scripts" / "probe.py").read_text().endswith("import harbour_analytics\n")
     assert "tide_ops" in (root / "flows" / "departments.py").read_text(), "the project's own change stays"
