@@ -80,8 +80,12 @@ export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_st
 	$(BIN)/nbdev-export
 	touch $(EXPORTED)
 
-run: setup ## run the demo pipeline end to end on the project's Prefect server (started on first use)
-	$(BIN)/airnub run demo
+# The department `make run` runs; `make run DEPARTMENT=<id>` runs another (`.venv/bin/airnub run --help` lists them).
+DEPARTMENT ?= demo
+run: setup ## run a department's pipeline (DEPARTMENT) end to end on the project's Prefect server (started on first use)
+	@test -n "$(DEPARTMENT)" || { echo 'make run: which department? make run DEPARTMENT=<id>' \
+	  '(`.venv/bin/airnub run --help` lists them; `.venv/bin/airnub new department --name "Harbour Ops"` adds one)' >&2; exit 2; }
+	$(BIN)/airnub run $(DEPARTMENT)
 
 # `docs` executes every package notebook in the project kernel and fails on an error, the check nbval made (no
 # notebook compares outputs): the suite runs each notebook once, for the site. `make test-nbval` still runs nbval.

@@ -15,9 +15,10 @@ LINE_LENGTH = 120  # a copy of [tool.ruff] line-length (pyproject.toml, its home
 FIRST_PARTY = ("flows", "airnub_prefect_starter")
 
 
-def _sort_key(module: str) -> list:
-    """The order ruff's isort gives modules: case-insensitive, numbers compared as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", module.lower())]
+def _sort_key(module: str) -> tuple[bool, list]:
+    """The order ruff's isort gives first-party modules: the package's before flows' (pyproject.toml's isort
+    sections, whatever the package is named), then case-insensitive, numbers compared as numbers."""
+    return module.split(".")[0] == "flows", [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", module.lower())]
 
 
 def import_line(module: str, name: str) -> str:

@@ -1,0 +1,176 @@
+"""Give a copy of this template its own names: the import name, the project slug and the display name.
+
+Copier runs it as a task (copier.yml) in every project it generates, and again in the copies it renders while
+`copier update` computes the template's changes; it also runs standalone on any copy of the template:
+
+    python scripts/rename_project.py --root ../harbour-analytics --project-name "Harbour Analytics" \
+        --package-name harbour_analytics [--without-demo]
+
+What it rewrites, in every text file (binary files and tool folders such as .git/ and .venv/ are left alone):
+- the import name `airnub_prefect_starter` -> the package name, and the package folder of that name;
+- the slug `airnub-prefect-starter` (distribution name, kernel name, Prefect project) -> the project's slug, and
+  the work pool `airnub-process-pool` -> `<slug>-process-pool`;
+- a Markdown title `# airnub-prefect-starter` (README, nbs/index.ipynb) -> `# <project name>`.
+The `airnub` command keeps its name: it is the tool, not the project.
+
+With --without-demo it also takes the demo department out of the files every project keeps (its entry in
+flows/departments.py, its deployments in prefect.local.yaml, the default department of `make run`) and says at
+the top of the README that the demo is not there; copier.yml leaves the demo's own files out.
+Running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import keyword
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+OLD_PACKAGE = "airnub_prefect_starter"
+OLD_SLUG = "airnub-prefect-starter"
+OLD_WORK_POOL = "airnub-process-pool"
+# Folders no text is rewritten in: version control, environments and caches anywhere, outputs at the top.
+SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints", ".prefect",
+                   ".cache", ".nbval", ".pytest_cache", ".ruff_cache", "_proc", "_docs"}
+OUTPUT_FOLDERS = {"data", "models", "reports", "site"}
+# Copier's record of the answers and the template's address: never rewritten (an update reads it).
+SKIPPED_FILES = {".copier-answers.yml"}
+README_NOTE = ("> Made from the template without its demo department. Where this README "
+               "shows the demo (`demo`, `flows/dept_demo/`, the wine files), read a department of your own: "
+               '`.venv/bin/airnub new department --name "Harbour Ops"` creates one.\n')
+
+
+def slug(name: str) -> str:
+    """The kebab-case slug of a display name: `Harbour Analytics` -> `harbour-analytics`."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def check_package_name(name: str) -> str:
+    """`name` when it can be the project's import name, else a ValueError that says why."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
+        raise ValueError(f"package name: {name!r} is not a lower-case Python identifier (e.g. harbour_analytics)")
+    if name in {"flows", "tests", "scripts", "nbs", "configs", "airnub"}:
+        raise ValueError(f"package name: {name!r} is a folder or command of the project; expected another name")
+    return name
+
+
+Rules = list[tuple[re.Pattern, str | Callable[[re.Match], str]]]
+
+
+def replacements(project_name: str, package_name: str, project_slug: str, work_pool: str) -> Rules:
+    """The rewrites, in order: the title first (it contains the slug), then the work pool, slug and import name."""
+    title = json.dumps(project_name, ensure_ascii=False)[1:-1]  # also valid inside a notebook's JSON strings
+    return [(re.compile(rf'(?m)(^|")# {OLD_SLUG}(?=$|\\n")'), lambda match: f"{match[1]}# {title}"),
+            *((re.compile(re.escape(old)), lambda match, new=new: new)  # taken as they are, never as escapes
+              for old, new in ((OLD_WORK_POOL, work_pool), (OLD_SLUG, project_slug), (OLD_PACKAGE, package_name)))]
+
+
+def text_files(root: Path):
+    """Every file under `root` whose text may be rewritten (skipped folders and answers file aside)."""
+    for folder, subfolders, files in os.walk(root):  # skipped folders are pruned, not walked
+        top = Path(folder) == root
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS and not (top and d in OUTPUT_FOLDERS))
+        for name in sorted(files):
+            path = Path(folder, name)
+            if path.is_file() and not path.is_symlink() and name not in SKIPPED_FILES:
+                yield path
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None for a binary file (a NUL byte, or not UTF-8)."""
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def rename_package_folder(root: Path, package_name: str) -> None:
+    """Move `airnub_prefect_starter/` to `<package_name>/`, merged into it when it exists (as during an update)."""
+    old, new = root / OLD_PACKAGE, root / package_name
+    if not old.is_dir() or old == new:
+        return
+    for source in sorted(p for p in old.rglob("*") if p.is_file()):
+        target = new / source.relative_to(old)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(target)
+    shutil.rmtree(old)
+
+
+def rewrite_names(root: Path, rules: Rules) -> list[Path]:
+    """Apply `rules` to every text file; return the files changed."""
+    changed = []
+    for path in text_files(root):
+        text = read_text(path)
+        if text is None:
+            continue
+        new = text
+        for pattern, replacement in rules:
+            new = pattern.sub(replacement, new)
+        if new != text:
+            path.write_bytes(new.encode("utf-8"))  # bytes: line endings stay as they were
+            changed.append(path)
+    return changed
+
+
+def edit(path: Path, change) -> None:
+    """Apply `change` (text -> text) to `path` when it exists."""
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        new = change(text)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+
+
+def without_demo_deployments(text: str) -> str:
+    """prefect.local.yaml without the demo's block of deployments (`# --- department: demo ---` up to the next)."""
+    text = re.sub(r"(?ms)^  # --- department: demo .*?(?=^  # --- department: |\Z)", "", text)
+    return re.sub(r"(?m)^deployments:\n(?!  )", "deployments: []\n", text.rstrip("\n") + "\n")
+
+
+def remove_demo_mentions(root: Path) -> None:
+    """Take the demo department out of the files every project keeps."""
+    edit(root / "flows/departments.py", lambda t: re.sub(r'(?m)^    "demo": "Demo",\n', "", t))
+    edit(root / "prefect.local.yaml", without_demo_deployments)
+    edit(root / "Makefile", lambda t: re.sub(r"(?m)^DEPARTMENT \?= demo$", "DEPARTMENT ?=", t))
+    edit(root / "README.md", lambda t: t if README_NOTE in t else re.sub(r"\A(# .*\n\n)", rf"\g<1>{README_NOTE}\n", t))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the copy to rename (default: here)")
+    parser.add_argument("--project-name", required=True, help='display name, e.g. "Harbour Analytics"')
+    parser.add_argument("--package-name", required=True, help="import name, e.g. harbour_analytics")
+    parser.add_argument("--project-slug", help="distribution and kernel name (default: from the project name)")
+    parser.add_argument("--work-pool", help="Prefect work pool (default: <slug>-process-pool)")
+    parser.add_argument("--without-demo", action="store_true", help="take the demo department out of kept files")
+    parser.add_argument("--with-demo", dest="without_demo", action="store_false", help="keep it (the default)")
+    args = parser.parse_args(argv)
+    project_slug = args.project_slug or slug(args.project_name)
+    work_pool = args.work_pool or f"{project_slug}-process-pool"
+    try:
+        check_package_name(args.package_name)
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", project_slug) or any(c in args.project_name for c in '"\\\n'):
+            raise ValueError(f"project name: {args.project_name!r} needs a letter or digit and no quotes, "
+                             "backslashes or line breaks")
+    except ValueError as error:
+        print(f"rename_project: {error}", file=sys.stderr)
+        return 2
+    root = args.root.resolve()
+    rename_package_folder(root, args.package_name)
+    changed = rewrite_names(root, replacements(args.project_name, args.package_name, project_slug, work_pool))
+    if args.without_demo:
+        remove_demo_mentions(root)
+    print(f"rename_project: {args.package_name} ({project_slug}): {len(changed)} files rewritten")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

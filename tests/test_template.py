@@ -1,0 +1,197 @@
+"""This repository as a Copier template: a project made from it without the demo, then updated from it.
+
+End to end with the real `copier`, on a clone of this repository's last commit (what CI tests). The generated
+project reuses this .venv instead of building its own: PYTHONPATH and the working folder point at the project,
+and its kernel is registered in a temporary JUPYTER_PATH.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+NAMES = {"project_name": "Harbour Analytics", "package_name": "harbour_analytics", "with_demo": "false"}
+OLD_NAMES = ("airnub_prefect_starter", "airnub-prefect-starter", "airnub-process-pool")
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+                "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+
+if not (PROJECT_ROOT / "copier.yml").is_file() or not (PROJECT_ROOT / ".git").exists():
+    pytest.skip("not the template's own git checkout", allow_module_level=True)
+_spec = importlib.util.spec_from_file_location("rename_project", PROJECT_ROOT / "scripts" / "rename_project.py")
+rename_project = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rename_project)
+
+
+def run(command: list, cwd: Path, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `command`; fail the test with its output when it fails."""
+    done = subprocess.run([str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(map(str, command))}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def text_files(root: Path) -> dict[str, str]:
+    """Every text file of the project (outputs, caches and version control aside), by relative path."""
+    found = {}
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        skipped = {".git", "__pycache__", "data", ".prefect"} & set(relative.parts)
+        if path.is_file() and not skipped and path.name != ".copier-answers.yml":  # it holds the template's address
+            data = path.read_bytes()
+            if b"\0" not in data:
+                found[relative.as_posix()] = data.decode("utf-8", errors="replace")
+    return found
+
+
+def test_the_renamer_rewrites_text_files_once_and_leaves_the_rest(tmp_path):
+    notebook = {"cells": [{"cell_type": "markdown", "source": ["# airnub-prefect-starter\n", "more"]}],
+                "metadata": {"kernelspec": {"name": "airnub-prefect-starter"}}}
+    files = {"README.md": "# airnub-prefect-starter\n\n`import airnub_prefect_starter`; `airnub run demo`\n",
+             "nbs/index.ipynb": json.dumps(notebook), "settings.ini": "work_pool = airnub-process-pool\n",
+             "airnub_prefect_starter/core/x.py": "from airnub_prefect_starter.core import y\n",
+             ".copier-answers.yml": "_src_path: /src/airnub-prefect-starter\n",
+             ".venv/lib/airnub_prefect_starter.pth": "/src/airnub_prefect_starter\n",
+             "data/raw/names.csv": "airnub_prefect_starter\n"}
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    (tmp_path / "model.bin").write_bytes(b"\0airnub_prefect_starter")
+    names = ["--root", str(tmp_path), "--project-name", "Ça & Co", "--package-name", "ca_co"]
+    assert rename_project.main(names) == 0
+    assert (tmp_path / "README.md").read_text() == "# Ça & Co\n\n`import ca_co`; `airnub run demo`\n"
+    renamed = json.loads((tmp_path / "nbs/index.ipynb").read_text())
+    assert renamed["cells"][0]["source"][0] == "# Ça & Co\n" and renamed["metadata"]["kernelspec"]["name"] == "a-co"
+    assert (tmp_path / "settings.ini").read_text() == "work_pool = a-co-process-pool\n"
+    assert (tmp_path / "ca_co/core/x.py").read_text() == "from ca_co.core import y\n"
+    assert not (tmp_path / "airnub_prefect_starter").exists()
+    for relative in (".copier-answers.yml", ".venv/lib/airnub_prefect_starter.pth", "data/raw/names.csv"):
+        assert (tmp_path / relative).read_text() == files[relative], relative
+    assert (tmp_path / "model.bin").read_bytes() == b"\0airnub_prefect_starter"
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert rename_project.main(names) == 0
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before, "a second run changes nothing"
+
+
+@pytest.mark.parametrize("name", ["Harbour", "harbour-analytics", "2harbour", "class", "flows"])
+def test_the_renamer_refuses_a_package_name_python_cannot_import(name, tmp_path, capsys):
+    assert rename_project.main(["--root", str(tmp_path), "--project-name", "X", "--package-name", name]) == 2
+    assert "package name" in capsys.readouterr().err
+
+
+def test_without_the_demo_no_deployment_is_left_and_the_definitions_stay():
+    trimmed = rename_project.without_demo_deployments((PROJECT_ROOT / "prefect.local.yaml").read_text())
+    assert "dept_demo" not in trimmed and trimmed.endswith("deployments: []\n")
+    assert "local_process: &local_process" in trimmed and "daily_morning: &daily_morning" in trimmed
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A clone of this repository at its last commit: the template as CI and users get it."""
+    clone = tmp_path_factory.mktemp("template") / "airnub-prefect-starter"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    env = {**os.environ, **GIT_IDENTITY}
+    run(["git", "clone", "--quiet", PROJECT_ROOT, clone], PROJECT_ROOT, env)
+    run(["git", "checkout", "--quiet", head], clone, env)
+    return clone
+
+
+@pytest.fixture(scope="module")
+def generated(template, tmp_path_factory) -> tuple[Path, dict]:
+    """`(root, env)`: a project made from the template without the demo, and the environment its commands run in."""
+    root = tmp_path_factory.mktemp("generated") / "harbour-analytics"
+    data = [item for name, value in NAMES.items() for item in ("--data", f"{name}={value}")]
+    run([BIN / "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", *data, template, root], template,
+        {**os.environ, **GIT_IDENTITY})
+    jupyter = tmp_path_factory.mktemp("jupyter")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AIRNUB_", "PREFECT_API_"))}
+    env.update(GIT_IDENTITY, PYTHONPATH=str(root), AIRNUB_PROJECT_ROOT=str(root), AIRNUB_SERVER_AUTOSTART="false",
+               JUPYTER_PATH=str(jupyter / "share" / "jupyter"), PREFECT_HOME=str(tmp_path_factory.mktemp("prefect")),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    run([sys.executable, "-m", "ipykernel", "install", "--prefix", jupyter, "--name", "harbour-analytics"], root, env)
+    return root, env
+
+
+@pytest.mark.integration
+def test_the_project_has_its_own_names_and_no_demo(generated):
+    root, _ = generated
+    files = text_files(root)
+    assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES)] == []
+    assert "harbour_analytics/core/notebook_runner.py" in files and not (root / "airnub_prefect_starter").exists()
+    assert files["README.md"].startswith("# Harbour Analytics\n")
+    assert 'name = "harbour-analytics"' in files["pyproject.toml"]
+    assert "kernel_name = harbour-analytics\n" in files["settings.ini"]
+    assert "work_pool = harbour-analytics-process-pool\n" in files["settings.ini"]
+    assert json.loads(files["nbs/index.ipynb"])["metadata"]["kernelspec"]["name"] == "harbour-analytics"
+    assert 'airnub = "flows.cli:main"' in files["pyproject.toml"], "the tool keeps its name"
+    assert not (root / "flows" / "dept_demo").exists() and not (root / "configs" / "variables" / "dept_demo").exists()
+    assert "DEPARTMENTS = {\n}" in files["flows/departments.py"]
+    assert "deployments: []" in files["prefect.local.yaml"]
+    assert not {"copier.yml", "scripts/rename_project.py", "tests/test_template.py"} & files.keys()
+    answers = (root / ".copier-answers.yml").read_text()
+    assert "package_name: harbour_analytics" in answers and "with_demo: false" in answers
+
+
+@pytest.mark.integration
+def test_the_project_imports_and_exports_from_its_own_folder(generated):
+    root, env = generated
+    imported = run([sys.executable, "-c", "import harbour_analytics.core.notebook_runner as m, flows.cli as c; "
+                    "print(m.__file__); print(c.__file__)"], root, env)
+    assert all(line.startswith(str(root)) for line in imported.stdout.split()), imported.stdout
+    run([BIN / "nbdev-export"], root, env)
+    assert "harbour_analytics.core.notebook_runner" in (root / "harbour_analytics" / "_modidx.py").read_text()
+    assert not (root / "airnub_prefect_starter").exists()
+
+
+@pytest.mark.integration
+def test_a_new_department_runs_its_flow_and_a_notebook(generated):
+    root, env = generated
+    run([sys.executable, "scripts/generators/add_department.py", "--name", "Harbour Ops", "--yes"], root, env)
+    run([BIN / "airnub", "new", "task", "--department", "harbour_ops", "--stage", "processing", "--name",
+         "tide report", "--notebook-task", "--yes"], root, env)
+    run([BIN / "airnub", "new", "task", "--department", "harbour_ops", "--stage", "analysis", "--name",
+         "count rows", "--yes"], root, env)
+    run([BIN / "ruff", "check", "flows", "scripts", "tests"], root, env)  # its imports sorted for its own names
+    table = root / "data" / "processed" / "wine_features.parquet"  # the input a generated report reads by default
+    table.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"site": ["a", "b", "b"], "level": [1.0, 2.0, 4.0]}).to_parquet(table, index=False)
+    done = run([BIN / "airnub", "run", "harbour_ops", "--json"], root, env, timeout=600)
+    report = json.loads(done.stdout)["processing"]["tide_report"]
+    assert "3 rows, 2 columns" in Path(report["report"]).read_text()
+    assert Path(report["report"]).is_relative_to(root)
+
+
+@pytest.mark.integration
+def test_copier_update_brings_a_template_change_and_keeps_the_names(template, generated):
+    root, env = generated
+    run([sys.executable, "scripts/generators/add_department.py", "--name", "Tide Ops", "--yes"], root, env)
+    run(["git", "init", "--quiet"], root, env)
+    run(["git", "add", "--all"], root, env)
+    run(["git", "commit", "--quiet", "-m", "the project as generated, with a department of its own"], root, env)
+    makefile = template / "Makefile"
+    makefile.write_text(makefile.read_text().replace("lists the targets.", "lists every target.", 1))
+    (template / "scripts" / "probe.py").write_text('"""A later template change."""\nimport airnub_prefect_starter\n')
+    run(["git", "add", "--all"], template, env)
+    run(["git", "commit", "--quiet", "-m", "a later template change"], template, env)
+    before = (root / ".copier-answers.yml").read_text()
+    run([BIN / "copier", "update", "--trust", "--defaults", "--vcs-ref", "HEAD"], root, env)
+    after = (root / ".copier-answers.yml").read_text()
+    assert after != before and "package_name: harbour_analytics" in after, "the answers now name the new commit"
+    assert (root / "Makefile").read_text().startswith("# harbour-analytics: `make help` lists every target.")
+    assert (root / "scripts" / "probe.py").read_text().endswith("import harbour_analytics\n")
+    assert "tide_ops" in (root / "flows" / "departments.py").read_text(), "the project's own change stays"
+    assert (root / "flows" / "dept_tide_ops").is_dir() and not (root / "flows" / "dept_demo").exists()
+    assert not (root / "airnub_prefect_starter").exists()
+    files = text_files(root)
+    assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES)] == []
+    assert not [path for path in files if path.endswith(".rej")]
