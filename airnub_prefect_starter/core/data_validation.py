@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..engine.errors import InputError
+
 from airnub_prefect_starter.data_science.dataset_processing import (
     MEASUREMENT_COLUMNS,
     TARGET_CLASSES,
@@ -25,7 +27,7 @@ __all__ = ['EXCERPT_CHARACTERS', 'MAX_MAGNITUDE', 'DataValidationError', 'excerp
            'read_valid_csv']
 
 # %% ../../nbs/core/00_data_validation.ipynb #c004
-class DataValidationError(ValueError):
+class DataValidationError(InputError):
     "An input table does not match the dataset's schema."
 
 # %% ../../nbs/core/00_data_validation.ipynb #c004b

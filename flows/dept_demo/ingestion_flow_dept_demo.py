@@ -2,7 +2,7 @@
 
 from prefect import flow
 
-from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
+from airnub_prefect_starter.engine.settings import ensure_directories, load_settings
 from flows.common.locks import one_run_at_a_time
 from flows.common.subflows import in_process_subflows
 from flows.common.task_runner import task_runner_from_settings

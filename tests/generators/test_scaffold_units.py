@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 from helpers import PROJECT_ROOT
@@ -85,6 +86,21 @@ def test_a_failing_export_restores_changed_files_and_removes_new_ones(tmp_path, 
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
         "flow.py", "pkg", "pkg/a.py", "pyproject.toml"]
     assert (tmp_path / "flow.py").read_text() == "original\n" and (tmp_path / "pkg/a.py").read_text() == "A = 1\n"
+
+
+def test_a_rewritten_file_keeps_its_mode_and_a_new_one_gets_the_usual_mode(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.nbdev]\nlib_path = "pkg"\n')
+    (tmp_path / "script.py").write_text("original\n")
+    (tmp_path / "script.py").chmod(0o755)
+    plan = Plan(tmp_path)
+    plan.change("script.py", "wired\n")
+    plan.create("configs/new.yaml", "a: 1\n")
+    plan.apply()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "script.py").read_text() == "wired\n"
+    assert (tmp_path / "script.py").stat().st_mode & 0o777 == 0o755, "a rewritten file keeps its mode"
+    assert (tmp_path / "configs/new.yaml").stat().st_mode & 0o777 == 0o666 & ~umask, "not mkstemp's 0600"
 
 
 def test_wiring_into_a_hand_written_stage_flow_is_sorted_and_idempotent():
