@@ -9,12 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from airnub_prefect_starter.core.notebook_parameters import (
+from airnub_prefect_starter.engine.notebook_parameters import (
     NotebookParameterError,
     command_line_parameters,
     read_contract,
 )
-from airnub_prefect_starter.core.notebook_runs import (
+from airnub_prefect_starter.engine.notebook_runs import (
     NotebookExecutionError,
     NotebookPathError,
     NotebookRun,
@@ -23,9 +23,9 @@ from airnub_prefect_starter.core.notebook_runs import (
     run_inputs,
     run_key,
 )
-from airnub_prefect_starter.core.parameter_types import excerpt
-from airnub_prefect_starter.core.run_cache import RunCache
-from airnub_prefect_starter.data_science.config_ds import Settings, load_settings
+from airnub_prefect_starter.engine.parameter_types import excerpt
+from airnub_prefect_starter.engine.run_cache import RunCache
+from airnub_prefect_starter.engine.settings import Settings, load_settings
 from flows.common import server
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, check_names, stage_flow
 from flows.scaffolding.cli import add_new_command
@@ -98,9 +98,7 @@ def _reports_in(result) -> list[Path]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from airnub_prefect_starter.core.data_validation import DataValidationError
-    from airnub_prefect_starter.data_science.feature_engineering import NonFiniteFeatureError, TooFewRowsError
-    from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
+    from airnub_prefect_starter.engine.errors import InputError
     from flows.common.config import ConfigError
 
     flow, started, wall = stage_flow(args.department, args.stage), time.monotonic(), time.time()
@@ -109,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         result = state.result()
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    except (DataValidationError, TooFewRowsError, NonFiniteFeatureError, ModelLoadError, OSError) as error:  # by design
+    except (InputError, OSError) as error:  # bad input, by design: a pipeline's own errors subclass InputError
         raise RunFailedError(_describe(error)) from error  # the flow's log above holds the traceback
     if args.json:
         print(json.dumps(result, indent=2, default=str))

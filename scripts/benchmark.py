@@ -28,11 +28,11 @@ import psutil
 from airnub_prefect_starter.core.data_cleaning import clean_raw_files
 from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset, ingest_inbox
 from airnub_prefect_starter.core.model_inference import score_features
-from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
 from airnub_prefect_starter.data_science.dataset_processing import synthetic_wine
 from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
 from airnub_prefect_starter.data_science.modeling.train import train_and_save
-from airnub_prefect_starter.data_science.storage import write_csv
+from airnub_prefect_starter.engine.settings import ensure_directories, load_settings
+from airnub_prefect_starter.engine.storage import write_csv
 
 REPORT = Path("reports") / "model_evaluation.ipynb"
 SWEEP_RUNS = 8

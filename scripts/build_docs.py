@@ -27,7 +27,7 @@ import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import load_settings
 
 SKIPPED_FOLDERS = {"reports"}  # parameterised notebooks: they need a trained model and papermill's parameters
 GUIDES = "docs"  # the site's Markdown pages, relative to the project
@@ -100,7 +100,7 @@ def execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, l
 
 
 def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str) -> str | None:
-    from airnub_prefect_starter.core.notebook_runner import IPCKernelManager  # kernels on Unix sockets, no port race
+    from airnub_prefect_starter.engine.notebook_runner import IPCKernelManager  # kernels on Unix sockets, no port race
 
     node = nbformat.read(source, as_version=4)
     client = NotebookClient(node, kernel_name=kernel, timeout=timeout, kernel_manager_class=IPCKernelManager,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SECTIONS = {"data_science": "Data science notebooks", "core": "Core notebooks"}  # others: the folder's name
+# a nav section per folder of notebooks; any other folder is listed under its own name
+SECTIONS = {"data_science": "Data science notebooks", "core": "Core notebooks", "engine": "Engine notebooks"}
 
 
 def on_config(config):

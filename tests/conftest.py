@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import airnub, free_port, output_overrides, own_notebooks_dir
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import load_settings
 
 BIN = Path(sys.executable).parent
 # A command a test runs without one of the server fixtures below must not start the project's own server

@@ -10,10 +10,12 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from airnub_prefect_starter.data_science.config_ds import find_project_root
+from airnub_prefect_starter.engine.settings import SETTINGS_FILE, find_project_root, read_settings
 
 PROJECT_ROOT = find_project_root(Path(__file__).parent)
 AIRNUB = Path(sys.executable).parent / "airnub"
+# The project kernel as settings.ini names it (its one home; environment overrides are for runs).
+KERNEL = read_settings(PROJECT_ROOT / SETTINGS_FILE, environ={})["kernel_name"]
 
 
 def airnub(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -45,10 +47,10 @@ def own_notebooks_dir(folder: Path) -> dict[str, str]:
     return {"AIRNUB_NOTEBOOKS_DIR": str(folder), "AIRNUB_ALLOW_NOTEBOOKS_OUTSIDE_PROJECT": "true"}
 
 
-RECORD = "from airnub_prefect_starter.core.notebook_values import record"
+RECORD = "from airnub_prefect_starter.engine.notebook_values import record"
 
 
-def write_notebook(path: Path, parameters: str | None, *cells: str, kernel: str = "airnub-prefect-starter") -> Path:
+def write_notebook(path: Path, parameters: str | None, *cells: str, kernel: str = KERNEL) -> Path:
     """A notebook at `path`: a `parameters`-tagged cell holding `parameters` (none when None), then `cells`."""
     code = [new_code_cell(source) for source in ([parameters] if parameters is not None else []) + list(cells)]
     if parameters is not None:

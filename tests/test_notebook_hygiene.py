@@ -13,7 +13,7 @@ from helpers import PROJECT_ROOT
 from nbclient import NotebookClient
 from nbformat.v4 import new_output
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import load_settings
 
 # What the hook needs in a project: the Makefile installs it, the config names it, the script and nbdev do the work.
 HOOK_FILES = ["Makefile", "pyproject.toml", "settings.ini", ".gitignore", ".pre-commit-config.yaml",

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from helpers import PROJECT_ROOT
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import load_settings
 
 PACKAGE = "airnub_prefect_starter"
 
@@ -63,17 +63,6 @@ def test_report_notebooks_are_parameterised_and_never_exported(notebook):
     cells = nbformat.read(notebook, as_version=4).cells
     assert any("parameters" in c.metadata.get("tags", []) for c in cells)
     assert not any(c.source.lstrip().startswith(("#| default_exp", "#| export")) for c in cells)
-
-
-def test_data_science_modules_run_standalone(subprocess_env, tmp_path):
-    from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset
-
-    ingest_bundled_dataset(tmp_path / "data" / "raw" / "wine.csv")
-    for module in ("dataset_processing", "feature_engineering", "modeling.train", "modeling.predict"):
-        subprocess.run([sys.executable, "-m", f"{PACKAGE}.data_science.{module}"], cwd=PROJECT_ROOT,
-                       env=subprocess_env, check=True, capture_output=True, timeout=120)
-    assert (tmp_path / "models" / "wine_classifier.joblib").exists()
-    assert (tmp_path / "data" / "processed" / "wine_predictions.parquet").exists()
 
 
 def _pyproject() -> dict:

@@ -127,7 +127,7 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     root, _ = generated
     files = text_files(root)
     assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES)] == []
-    assert "harbour_analytics/core/notebook_runner.py" in files and not (root / "airnub_prefect_starter").exists()
+    assert "harbour_analytics.engine.notebook_runner.py" in files and not (root / "airnub_prefect_starter").exists()
     assert files["README.md"].startswith("# Harbour Analytics\n")
     assert 'name = "harbour-analytics"' in files["pyproject.toml"]
     assert "kernel_name = harbour-analytics\n" in files["settings.ini"]
@@ -145,11 +145,11 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
 @pytest.mark.integration
 def test_the_project_imports_and_exports_from_its_own_folder(generated):
     root, env = generated
-    imported = run([sys.executable, "-c", "import harbour_analytics.core.notebook_runner as m, flows.cli as c; "
+    imported = run([sys.executable, "-c", "import harbour_analytics.engine.notebook_runner as m, flows.cli as c; "
                     "print(m.__file__); print(c.__file__)"], root, env)
     assert all(line.startswith(str(root)) for line in imported.stdout.split()), imported.stdout
     run([BIN / "nbdev-export"], root, env)
-    assert "harbour_analytics.core.notebook_runner" in (root / "harbour_analytics" / "_modidx.py").read_text()
+    assert "harbour_analytics.engine.notebook_runner" in (root / "harbour_analytics" / "_modidx.py").read_text()
     assert not (root / "airnub_prefect_starter").exists()
 
 

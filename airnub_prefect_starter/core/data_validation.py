@@ -19,13 +19,14 @@ from airnub_prefect_starter.data_science.dataset_processing import (
     snake_case,
 )
 from ..data_science.feature_engineering import DERIVED_COLUMNS, DIVISORS, add_features
+from ..engine.errors import InputError
 
 # %% auto #0
 __all__ = ['EXCERPT_CHARACTERS', 'MAX_MAGNITUDE', 'DataValidationError', 'excerpt', 'quoted', 'shown_path', 'validate_frame',
            'read_valid_csv']
 
 # %% ../../nbs/core/00_data_validation.ipynb #c004
-class DataValidationError(ValueError):
+class DataValidationError(InputError):
     "An input table does not match the dataset's schema."
 
 # %% ../../nbs/core/00_data_validation.ipynb #c004b

@@ -6,20 +6,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from fastcore.imports import IN_NOTEBOOK
 from sklearn.datasets import load_wine
 
-from .config_ds import load_settings
-from .storage import write_parquet
+from .config_ds import data_paths
 
 # %% auto #0
 __all__ = ['MEASUREMENT_COLUMNS', 'TARGET_COLUMN', 'TARGET_CLASSES', 'snake_case', 'normalise_columns', 'load_bundled_wine',
-           'synthetic_wine', 'clean_dataset', 'build_interim', 'main']
+           'synthetic_wine', 'clean_dataset', 'main']
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c004
 def snake_case(name: str) -> str:
@@ -75,22 +72,13 @@ def clean_dataset(
                "duplicate_rows": int(duplicated.sum()), "rows_out": len(table)}
     return table, removed
 
-# %% ../../nbs/data_science/10_dataset_processing.ipynb #c021
-def build_interim(
-    raw_files: Iterable[Path],  # raw CSV files, all with the dataset's columns
-    interim_file: Path,  # parquet file to write
-) -> dict[str, int]:
-    "Clean the concatenated `raw_files` into `interim_file`; return the row counts."
-    frames = [normalise_columns(pd.read_csv(path)) for path in raw_files]
-    table, counts = clean_dataset(pd.concat(frames, ignore_index=True))
-    write_parquet(table, interim_file)
-    return counts
-
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c024
-def main() -> dict[str, int]:
-    "Clean the project's raw files into its interim table (paths from settings.ini)."
-    paths = load_settings().paths
-    counts = build_interim([p for p in paths.raw_files() if p.exists()], paths.interim_dataset)
+def main() -> dict:
+    "Validate and clean the project's raw files into its interim table, as the processing stage does."
+    from airnub_prefect_starter.core.data_cleaning import clean_raw_files  # here: core builds on this module
+
+    paths = data_paths()
+    counts = clean_raw_files(paths.raw_files(), paths.interim_dataset)
     print(f"{paths.interim_dataset}: {counts}")
     return counts
 

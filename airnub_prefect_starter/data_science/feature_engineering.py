@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 from fastcore.imports import IN_NOTEBOOK
 
-from .config_ds import load_settings
+from .config_ds import data_paths
 from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
-from .storage import write_parquet
+from ..engine.errors import InputError
+from ..engine.storage import write_parquet
 
 # %% auto #0
 __all__ = ['DERIVED_COLUMNS', 'FEATURE_COLUMNS', 'DIVISORS', 'add_features', 'TooFewRowsError', 'NonFiniteFeatureError',
@@ -37,10 +38,10 @@ def add_features(
     )
 
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c010
-class TooFewRowsError(ValueError):
+class TooFewRowsError(InputError):
     "A table with fewer rows than a stage accepts (a truncated delivery, most likely)."
 
-class NonFiniteFeatureError(ValueError):
+class NonFiniteFeatureError(InputError):
     "A feature table holding an infinite or missing value, which no model can learn from."
 
 def check_finite(
@@ -73,7 +74,7 @@ def build_feature_table(
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c013
 def main() -> dict[str, int]:
     "Build the project's feature table from its interim table (paths from settings.ini)."
-    paths = load_settings().paths
+    paths = data_paths()
     shape = build_feature_table(paths.interim_dataset, paths.features)
     print(f"{paths.features}: {shape}")
     return shape

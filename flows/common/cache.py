@@ -3,7 +3,7 @@
 The key is made of the task's source, the package's code, the library versions, the arguments,
 and the content fingerprints of every file or folder passed as a `Path` (never a pickle of a
 DataFrame: tasks receive paths). Records live in the project's cache folder (`cache_dir` in
-settings.ini) through `airnub_prefect_starter.core.run_cache`, the same store the notebook runner
+settings.ini) through `airnub_prefect_starter.engine.run_cache`, the same store the notebook runner
 uses, so a second `make run` with nothing changed skips the work. A record counts only while the
 task's output files are as it left them. Prefect's own caching is not used: its default policy
 includes the run id, its result storage defaults to ~/.prefect, and it hashes paths, not contents.
@@ -19,9 +19,14 @@ from typing import Any
 
 from prefect.logging import get_run_logger
 
-from airnub_prefect_starter.core.run_cache import RunCache, fingerprint, hash_value, package_code_fingerprint
-from airnub_prefect_starter.data_science.config_ds import load_settings
-from airnub_prefect_starter.data_science.modeling.train import library_versions
+from airnub_prefect_starter.engine.run_cache import (
+    RunCache,
+    fingerprint,
+    hash_value,
+    library_versions,
+    package_code_fingerprint,
+)
+from airnub_prefect_starter.engine.settings import load_settings
 
 
 def _describe(value: Any) -> Any:

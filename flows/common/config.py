@@ -21,10 +21,9 @@ from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
 from prefect.variables import Variable
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import CONFIG_ROOT, load_settings
 from flows.common.safe_yaml import MAX_FILE_BYTES, load_yaml
 
-CONFIG_ROOT = Path("configs") / "variables"
 SEPARATOR = "__"
 VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,254}")
 MAX_VALUE_CHARACTERS = 5000  # Prefect refuses larger Variable values

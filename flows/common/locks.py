@@ -20,7 +20,7 @@ from pathlib import Path
 
 from prefect.logging import get_run_logger
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import load_settings
 
 LOCK_FILE = ".airnub-outputs.lock"
 # what storage.atomic_path writes before the rename: `.<name>.<12 hex>.tmp`, beside the file it becomes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from airnub_prefect_starter.core.notebook_runner import NotebookRun
+from airnub_prefect_starter.engine.notebook_runner import NotebookRun
 from flows.common.notebook_task import artifact_key, publish_report_task, run_notebook_task
 
 

@@ -1,6 +1,6 @@
 """The papermill task: run a parameterised notebook of the project in its kernel, as a Prefect task.
 
-It sits on `airnub_prefect_starter.core.notebook_runner` (checked parameters, project kernel,
+It sits on `airnub_prefect_starter.engine.notebook_runner` (checked parameters, project kernel,
 report folder, recorded values, cache) and adds the Prefect side: only notebooks inside the
 notebooks folder (`notebooks_dir` in settings.ini) run, the log says when a run was served from
 the cache, and a failure publishes a markdown artifact with the error and the partial report
@@ -20,9 +20,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
-from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookRun, confine, run_notebook
-from airnub_prefect_starter.core.run_cache import RunCache
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.notebook_runner import NotebookExecutionError, NotebookRun, confine, run_notebook
+from airnub_prefect_starter.engine.run_cache import RunCache
+from airnub_prefect_starter.engine.settings import load_settings
 from flows.common.reports_server import report_url
 from flows.common.server import ServerError, read_state, server_config
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from airnub_prefect_starter.data_science.config_ds import SETTINGS_FILE
+from airnub_prefect_starter.engine.settings import SETTINGS_FILE
 
 DEFAULT_PORT = 4201
 START_TIMEOUT_SECONDS = 30

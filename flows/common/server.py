@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from airnub_prefect_starter.data_science.config_ds import SETTINGS_FILE, find_project_root, load_settings, read_settings
-from airnub_prefect_starter.data_science.storage import write_json
+from airnub_prefect_starter.engine.settings import SETTINGS_FILE, find_project_root, load_settings, read_settings
+from airnub_prefect_starter.engine.storage import write_json
 from flows.common.reports_server import link_host, reports_port, start_reports_server
 
 STATE_FILE = "airnub-server.json"

@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 from prefect.futures import wait
 
-from airnub_prefect_starter.core.notebook_parameters import check_parameters, expand_grid
+from airnub_prefect_starter.engine.notebook_parameters import check_parameters, expand_grid
 from flows.common.notebook_task import artifact_key, run_notebook_task
 from flows.common.task_runner import task_runner_from_settings
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import SETTINGS_FILE, load_settings
 
 
 def input_table_path(input_table: str) -> Path:
-    """The table to read: `input_table` relative to the project root; empty: the processed feature table."""
-    paths = load_settings().paths
-    return paths.root / input_table if input_table else paths.features
+    """The table to read: `input_table` relative to the project root; empty: `input_table` of settings.ini."""
+    settings = load_settings()
+    if input_table:
+        return settings.paths.root / input_table
+    if settings.input_table is None:
+        raise ValueError(f"no input_table given, and {SETTINGS_FILE} names no default input_table: "
+                         "set one of them to the table to read")
+    return settings.input_table
 
 
 def output_table_path(output_folder: str, name: str) -> Path:

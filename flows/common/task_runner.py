@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from airnub_prefect_starter.data_science.config_ds import Settings, load_settings
+from airnub_prefect_starter.engine.settings import Settings, load_settings
 
 
 def task_runner_from_settings(settings: Settings | None = None) -> TaskRunner:

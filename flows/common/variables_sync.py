@@ -17,7 +17,7 @@ from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 from pydantic import ValidationError
 
-from airnub_prefect_starter.core.notebook_parameters import secret_key_in
+from airnub_prefect_starter.engine.notebook_parameters import secret_key_in
 from flows.common.config import CONFIG_ROOT, ConfigError, name_of_file, read_config_file
 
 ACTIONS = ("create", "update", "unchanged")

@@ -2,7 +2,8 @@
 
 from prefect import flow
 
-from airnub_prefect_starter.data_science.config_ds import ensure_directories, load_settings
+from airnub_prefect_starter.data_science.config_ds import data_paths
+from airnub_prefect_starter.engine.settings import ensure_directories, load_settings
 from flows.common.locks import one_run_at_a_time
 from flows.common.subflows import in_process_subflows
 from flows.common.task_runner import task_runner_from_settings
@@ -15,7 +16,8 @@ from flows.dept_demo.ingestion.inbox_csv.inbox_csv_flow_dept_demo import inbox_c
 @one_run_at_a_time()
 def ingestion_flow_dept_demo(run_bundled_dataset: bool = True, run_inbox_csv: bool = True) -> dict:
     """Bring the demo's data into raw: the bundled dataset, then files dropped into the inbox."""
-    ensure_directories(load_settings().paths)
+    paths = data_paths(ensure_directories(load_settings().paths))
+    paths.raw_dropped.mkdir(exist_ok=True)  # where inbox files land: there to look at from the first run
     results = {}
     if run_bundled_dataset:
         results["bundled_dataset"] = bundled_dataset_flow_dept_demo()

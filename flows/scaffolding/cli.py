@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from airnub_prefect_starter.data_science.config_ds import find_project_root
+from airnub_prefect_starter.engine.settings import find_project_root
 from flows.scaffolding.names import STAGES, ScaffoldError
 from flows.scaffolding.plan import Plan
 

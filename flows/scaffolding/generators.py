@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from airnub_prefect_starter.data_science.config_ds import SETTINGS_FILE, read_settings
+from airnub_prefect_starter.engine.settings import CONFIG_ROOT, SETTINGS_FILE, read_settings
 from flows.scaffolding import notebooks, templates
 from flows.scaffolding.deployments import DEPLOYMENTS_FILE, add_deployments
 from flows.scaffolding.names import (
@@ -32,7 +32,7 @@ from flows.scaffolding.python_edit import (
 )
 
 DEPARTMENTS_FILE = "flows/departments.py"
-CONFIGS = "configs/variables"
+CONFIGS = CONFIG_ROOT.as_posix()
 
 
 def _department(plan: Plan, given: str) -> Department:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from airnub_prefect_starter.engine.storage import write_atomic
 from flows.scaffolding.names import ScaffoldError
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-    os.replace(temporary, path)
+    """Write `data` to `path` through the engine's atomic writer: a rewritten file keeps its mode."""
+    write_atomic(path, lambda partial: partial.write_bytes(data))
 
 
 def _package_files(root: Path) -> dict[Path, bytes]:

@@ -75,7 +75,7 @@ def stage_config(department: Department, stage: str) -> str:
             f"(flows/{department.package}/{stage}_flow_{department.package}.py).\n"
             f"# Prefect Variable: {department.package}__{stage}. Flow parameters override these values.\n"
             'input_table: ""   # parquet table its categories read, relative to the project root; '
-            "empty: the processed feature table\n")
+            "empty: input_table of settings.ini\n")
 
 
 def category_flow(department: Department, stage: str, category: str, name: str) -> str:
@@ -87,7 +87,7 @@ def category_flow(department: Department, stage: str, category: str, name: str) 
             f"CONFIG = ({config_parts(department, stage, category)})\n\n\n"
             f'@flow(name="{department.prefect_name(category)}")\n'
             f'def {function}(input_table: str = "") -> dict:\n'
-            '    """Run the tasks of this category in order on `input_table` (empty: the processed feature table)."""\n'
+            '    """Run the tasks of this category in order on `input_table` (empty: input_table of settings.ini)."""\n'
             "    config = load_config(*CONFIG)\n"
             '    get_run_logger().info("tasks read %s, write under %s in the processed folder",\n'
             '                          input_table_path(input_table), config["output_folder"])\n'
@@ -109,7 +109,7 @@ def task_config(department: Department, parts: tuple[str, ...], name: str, noteb
              f"# Prefect Variable: {'__'.join((department.package, *parts))}."]
     if standalone:
         lines += ['input_table: ""   # parquet table to read, relative to the project root; '
-                  "empty: the processed feature table",
+                  "empty: input_table of settings.ini",
                   f"output_folder: {department.package}/{parts[0]}   # where the result goes, "
                   "relative to the processed folder"]
     if notebook:

@@ -7,7 +7,7 @@ import pytest
 from helpers import RECORD, write_notebook
 from nbformat.v4 import new_markdown_cell, new_output
 
-import airnub_prefect_starter.core.notebook_runs as notebook_runs
+import airnub_prefect_starter.engine.notebook_runs as notebook_runs
 from flows.common.notebook_flow import notebook_flow
 
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from helpers import PROJECT_ROOT, airnub, write_notebook
 
-from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError, check_parameters, read_contract
+from airnub_prefect_starter.engine.notebook_parameters import NotebookParameterError, check_parameters, read_contract
 
 SECRETS = ["authToken", "clientSecret", "DB_PASS", "Token2", "accessToken", "db_pwd", "my_secret2", "passphrase",
            "auth_header", "secretkey", "apikey", "api_key", "db_password", "gcp_credentials", "private_key"]

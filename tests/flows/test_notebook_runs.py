@@ -14,9 +14,9 @@ from helpers import RECORD, write_notebook
 from jupyter_client.kernelspec import KernelSpecManager
 from prefect.artifacts import Artifact
 
-from airnub_prefect_starter.core.notebook_parameters import NotebookParameterError
-from airnub_prefect_starter.core.notebook_runner import NotebookExecutionError, NotebookPathError
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.notebook_parameters import NotebookParameterError
+from airnub_prefect_starter.engine.notebook_runner import NotebookExecutionError, NotebookPathError
+from airnub_prefect_starter.engine.settings import load_settings
 from flows.common.notebook_flow import notebook_flow
 
 CONTRACT = "count: int = 1  # how many\nratio: float = 0.5  # a share\nlabel: str = 'x'"

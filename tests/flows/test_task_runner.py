@@ -7,7 +7,7 @@ from helpers import PROJECT_ROOT
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.engine.settings import load_settings
 from flows.common.task_runner import task_runner_from_settings
 
 

@@ -47,7 +47,7 @@ def test_every_generated_module_imports_from_the_copy(scaffolded):
 def test_generated_notebook_exports_and_passes_its_own_tests(scaffolded):
     root, env, _ = scaffolded
     (notebook,) = (root / "nbs" / "core").glob("*_smooth_readings.ipynb")
-    assert notebook.name == "50_smooth_readings.ipynb", "the next free number after 40_notebook_runner"
+    assert notebook.name == "40_smooth_readings.ipynb", "the next free number after 30_model_inference"
     cells = json.loads(notebook.read_text())["cells"]
     assert "".join(cells[0]["source"]) == "#| default_exp core.smooth_readings"
     exported = snapshot(root)
@@ -153,7 +153,7 @@ def test_dry_run_lists_the_files_and_writes_none(scaffolded):
     done = generate(root, env, "add_task", "--department", "harbour_ops", "--stage", "analysis", "--name",
                     "rank berths", "--dry-run", yes=False)
     assert done.returncode == 0, done.stderr
-    assert "create nbs/core/70_rank_berths.ipynb" in done.stdout
+    assert "create nbs/core/60_rank_berths.ipynb" in done.stdout
     assert "create airnub_prefect_starter/core/rank_berths.py (nbdev-export)" in done.stdout
     assert f"change {DEPARTMENT}/analysis_flow_dept_harbour_ops.py" in done.stdout
     assert snapshot(root) == tree

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
+import os
 
 import pytest
-from helpers import PROJECT_ROOT
 
 from flows.scaffolding import plan as plan_module
 from flows.scaffolding.names import ScaffoldError, component, department_id, identifier
@@ -87,41 +86,25 @@ def test_a_failing_export_restores_changed_files_and_removes_new_ones(tmp_path, 
     assert (tmp_path / "flow.py").read_text() == "original\n" and (tmp_path / "pkg/a.py").read_text() == "A = 1\n"
 
 
-def test_wiring_into_a_hand_written_stage_flow_is_sorted_and_idempotent():
-    source = (PROJECT_ROOT / "flows/dept_demo/processing_flow_dept_demo.py").read_text()
-    function = "processing_flow_dept_demo"
-    wired = add_import(source, "flows.dept_demo.processing.dedupe.dedupe_flow_dept_demo", "dedupe_flow_dept_demo")
-    wired = add_parameter(wired, function, "run_dedupe: bool = True", "processing")
-    call = '        results["dedupe"] = dedupe_flow_dept_demo()'
-    wired = add_before_return(wired, function, ["    if run_dedupe:", call], "dedupe_flow_dept_demo", "processing")
-    lines = wired.splitlines()
-    imports = [line for line in lines if line.startswith("from flows.")]
-    assert imports == sorted(imports) and len(imports) == 5
-    assert f"def {function}(run_cleaning: bool = True, run_features: bool = True, run_dedupe: bool = True)" in wired
-    assert lines.index(call) == lines.index("    return results") - 1
-    again = add_import(wired, "flows.dept_demo.processing.dedupe.dedupe_flow_dept_demo", "dedupe_flow_dept_demo")
-    again = add_parameter(again, function, "run_dedupe: bool = True", "processing")
-    assert add_before_return(again, function, ["    x"], "dedupe_flow_dept_demo", "processing") == wired
+def test_a_rewritten_file_keeps_its_mode_and_a_new_one_gets_the_usual_mode(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.nbdev]\nlib_path = "pkg"\n')
+    (tmp_path / "script.py").write_text("original\n")
+    (tmp_path / "script.py").chmod(0o755)
+    plan = Plan(tmp_path)
+    plan.change("script.py", "wired\n")
+    plan.create("configs/new.yaml", "a: 1\n")
+    plan.apply()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "script.py").read_text() == "wired\n"
+    assert (tmp_path / "script.py").stat().st_mode & 0o777 == 0o755, "a rewritten file keeps its mode"
+    assert (tmp_path / "configs/new.yaml").stat().st_mode & 0o777 == 0o666 & ~umask, "not mkstemp's 0600"
 
 
 def test_a_flow_of_another_shape_is_refused_with_what_to_add_by_hand():
     source = 'from prefect import flow\n\n\n@flow\ndef f() -> dict:\n    """Doc."""\n    return {"a": 1}\n'
     with pytest.raises(ScaffoldError, match="by hand"):
         add_before_return(source, "f", ["    pass"], "g", "f.py")
-
-
-def test_in_a_terminal_what_is_missing_is_asked_for(monkeypatch, capsys):
-    from flows.scaffolding.cli import add_arguments, run
-
-    answers = iter(["Tide Gauges", "demo", "processing"])
-    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
-    parser = argparse.ArgumentParser()
-    add_arguments(parser, "category")
-    assert run("category", parser.parse_args(["--dry-run", "--root", str(PROJECT_ROOT)]), interactive=True) == 0
-    planned = capsys.readouterr().out
-    assert "create flows/dept_demo/processing/tide_gauges/tide_gauges_flow_dept_demo.py" in planned
-    assert "change flows/dept_demo/processing_flow_dept_demo.py" in planned
-    assert not (PROJECT_ROOT / "flows/dept_demo/processing/tide_gauges").exists(), "a dry run writes nothing"
 
 
 def test_a_parameter_joins_a_multi_line_signature_and_keeps_the_body():

@@ -12,8 +12,8 @@ import pytest
 from helpers import PROJECT_ROOT
 from integration.processes import background, make
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
+from airnub_prefect_starter.engine.settings import load_settings
 
 pytestmark = pytest.mark.integration
 

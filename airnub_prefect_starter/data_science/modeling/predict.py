@@ -14,15 +14,16 @@ import pandas as pd
 from fastcore.imports import IN_NOTEBOOK
 from sklearn.pipeline import Pipeline
 
-from ..config_ds import load_settings
-from .train import library_versions
-from ..storage import write_parquet
+from ..config_ds import data_paths
+from ...engine.errors import InputError
+from ...engine.run_cache import library_versions
+from ...engine.storage import write_parquet
 
 # %% auto #0
 __all__ = ['ModelLoadError', 'load_model', 'predict_frame', 'predict_file', 'main']
 
 # %% ../../../nbs/data_science/40_modeling_predict.ipynb #c005
-class ModelLoadError(RuntimeError):
+class ModelLoadError(InputError, RuntimeError):
     "A saved model or its card cannot be used."
 
 def load_model(
@@ -73,12 +74,14 @@ def predict_file(
     write_parquet(predictions, predictions_file)
     return predictions, card
 
-def main() -> pd.DataFrame:
-    "Predict the project's feature table with its saved model (paths from settings.ini)."
-    paths = load_settings().paths
-    predictions, _ = predict_file(paths.model, paths.model_card, paths.features, paths.predictions)
-    print(f"{paths.predictions}: {len(predictions)} rows")
-    return predictions
+def main() -> dict:
+    "Score the project's feature table with its saved model, as the analysis stage does (paths from settings.ini)."
+    from airnub_prefect_starter.core.model_inference import score_features  # here: core builds on this module
+
+    paths = data_paths()
+    summary = score_features(paths.model, paths.model_card, paths.features, paths.predictions)
+    print(f"{paths.predictions}: {summary['rows']} rows")
+    return summary
 
 # %% ../../../nbs/data_science/40_modeling_predict.ipynb #c017
 # `python -m` runs main(); a Jupyter kernel, where __name__ is "__main__" too, does not (Run All writes no data).

@@ -5,9 +5,7 @@
 # %% ../../../nbs/data_science/30_modeling_train.ipynb #c002
 from __future__ import annotations
 
-import platform
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import joblib
@@ -19,13 +17,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..config_ds import load_settings
+from ..config_ds import data_paths
 from ..dataset_processing import TARGET_COLUMN
 from ..feature_engineering import FEATURE_COLUMNS, check_finite
-from ..storage import write_atomic, write_json
+from ...engine.run_cache import library_versions
+from ...engine.storage import write_atomic, write_json
 
 # %% auto #0
-__all__ = ['split_features', 'build_pipeline', 'evaluate', 'library_versions', 'save_model', 'train_and_save', 'main']
+__all__ = ['split_features', 'build_pipeline', 'evaluate', 'save_model', 'train_and_save', 'main']
 
 # %% ../../../nbs/data_science/30_modeling_train.ipynb #c005
 def split_features(
@@ -54,11 +53,6 @@ def evaluate(model: Pipeline, X: pd.DataFrame, y: pd.Series) -> dict[str, float]
             "f1_macro": float(f1_score(y, predicted, average="macro")), "test_rows": int(len(y))}
 
 # %% ../../../nbs/data_science/30_modeling_train.ipynb #c012
-def library_versions() -> dict[str, str]:
-    "Versions of Python and the libraries a saved model depends on."
-    return {"python": platform.python_version(),
-            **{name: version(name) for name in ("scikit-learn", "pandas", "numpy", "joblib")}}
-
 def save_model(model: Pipeline, model_file: Path, card_file: Path, card: dict) -> dict:
     "Save `model` and its `card` (plus library versions and time) atomically; return the card."
     card = {**card, "trained_at": datetime.now(UTC).isoformat(), "versions": library_versions()}
@@ -89,7 +83,7 @@ def train_and_save(
 # %% ../../../nbs/data_science/30_modeling_train.ipynb #c017
 def main() -> dict:
     "Train and save the project's model from its feature table (paths from settings.ini)."
-    paths = load_settings().paths
+    paths = data_paths()
     card = train_and_save(paths.features, paths.model, paths.model_card)
     print(f"{paths.model}: {card['metrics']}")
     return card

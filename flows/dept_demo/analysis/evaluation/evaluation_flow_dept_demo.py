@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.data_science.config_ds import data_paths
 from flows.common.config import load_config
 from flows.common.notebook_task import publish_report_task, run_notebook_task
 from flows.dept_demo.analysis.evaluation.tasks.score_features_task import score_features_task
@@ -21,7 +21,7 @@ REPORT_NOTEBOOK = Path("reports") / "model_evaluation.ipynb"  # inside the noteb
 def evaluation_flow_dept_demo(report_title: str | None = None) -> dict:
     """Predictions for the processed table, the evaluation report, and an artifact summarising both."""
     config = load_config("dept_demo", "analysis", "evaluation", overrides={"report_title": report_title})
-    paths = load_settings().paths
+    paths = data_paths()
     scoring = score_features_task(paths.model, paths.model_card, paths.features, paths.predictions)
     run = run_notebook_task(paths.notebooks / REPORT_NOTEBOOK, {"title": config["report_title"]},
                             inputs=[paths.model, paths.model_card, paths.features], report_mode=True)

@@ -2,7 +2,7 @@
 
 from prefect import flow
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.data_science.config_ds import data_paths
 from flows.common.config import load_config
 from flows.common.notify_task import notify_task
 from flows.dept_demo.analysis.training.tasks.train_model_task import train_model_task
@@ -17,7 +17,7 @@ def training_flow_dept_demo(test_size: float | None = None, random_state: int | 
     """
     config = load_config("dept_demo", "analysis", "training", overrides={
         "test_size": test_size, "random_state": random_state, "regularisation": regularisation})
-    paths = load_settings().paths
+    paths = data_paths()
     card = train_model_task(paths.features, paths.model, paths.model_card, **config)
     notify = load_config("dept_demo", "analysis", "training", "notify_webhook")
     notify_task(notify["message"].format(**card["metrics"]))

@@ -2,7 +2,7 @@
 
 from prefect import flow
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.data_science.config_ds import data_paths
 from flows.common.config import load_config
 from flows.dept_demo.ingestion.bundled_dataset.tasks.ingest_bundled_dataset_task import ingest_bundled_dataset_task
 
@@ -11,7 +11,7 @@ from flows.dept_demo.ingestion.bundled_dataset.tasks.ingest_bundled_dataset_task
 def bundled_dataset_flow_dept_demo(keep_existing: bool | None = None) -> dict:
     """Copy the bundled wine dataset into raw. Unset parameters come from the category config."""
     config = load_config("dept_demo", "ingestion", "bundled_dataset", overrides={"keep_existing": keep_existing})
-    return ingest_bundled_dataset_task(load_settings().paths.raw_dataset, keep_existing=config["keep_existing"])
+    return ingest_bundled_dataset_task(data_paths().raw_dataset, keep_existing=config["keep_existing"])
 
 
 if __name__ == "__main__":

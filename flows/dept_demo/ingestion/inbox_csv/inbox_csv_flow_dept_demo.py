@@ -3,7 +3,8 @@
 from prefect import flow
 
 from airnub_prefect_starter.core.data_ingestion import inbox_files
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.data_science.config_ds import data_paths
+from airnub_prefect_starter.engine.settings import load_settings
 from flows.common.config import load_config
 from flows.dept_demo.ingestion.inbox_csv.tasks.ingest_inbox_task import ingest_inbox_task
 from flows.dept_demo.ingestion.inbox_csv.tasks.validate_csv_task import validate_csv_task
@@ -14,7 +15,7 @@ def inbox_csv_flow_dept_demo(pattern: str | None = None) -> dict:
     """Validate the settled inbox files matching `pattern` side by side, then ingest the new ones."""
     config = load_config("dept_demo", "ingestion", "inbox_csv", overrides={"pattern": pattern})
     settings = load_settings()
-    paths = settings.paths
+    paths = data_paths(settings.paths)
     limits = {"quiet_seconds": settings.inbox_quiet_seconds, "max_file_bytes": settings.inbox_max_megabytes * 2**20}
     # Only regular files inside the inbox, within the size limit; files still being written wait for a later run.
     files, _ = inbox_files(paths.inbox, config["pattern"], **limits)

@@ -2,7 +2,7 @@
 
 from prefect import flow
 
-from airnub_prefect_starter.data_science.config_ds import load_settings
+from airnub_prefect_starter.data_science.config_ds import data_paths
 from flows.common.config import load_config
 from flows.dept_demo.processing.cleaning.tasks.clean_raw_files_task import clean_raw_files_task
 
@@ -12,7 +12,7 @@ def cleaning_flow_dept_demo(include_dropped_files: bool | None = None) -> dict:
     """Clean the bundled dataset (and the ingested inbox files, unless the config says not) into one interim table."""
     config = load_config("dept_demo", "processing", "cleaning",
                          overrides={"include_dropped_files": include_dropped_files})
-    paths = load_settings().paths
+    paths = data_paths()
     raw_files = paths.raw_files() if config["include_dropped_files"] else [paths.raw_dataset]
     return clean_raw_files_task(raw_files, paths.interim_dataset)
 

@@ -4,7 +4,7 @@ Exit codes: 2 when the command cannot start (settings, notebook path), 1 when a 
 files. Ingestion, processing and analysis run through `flows.cli.execute` in this process (against one
 temporary Prefect API, to spare a server start per case); the notebook and settings cases run the
 `airnub` script itself. Covered elsewhere: a missing column or a non-numeric value in a dropped CSV
-(tests/flows/test_ingestion_flow.py), an unknown department or stage and broken YAML in
+(tests/flows/demo/test_ingestion_flow.py), an unknown department or stage and broken YAML in
 configs/variables (tests/test_cli.py, tests/flows/test_variables_sync.py).
 """
 
@@ -265,7 +265,7 @@ def read_only(folder: Path, command: list[str]) -> list[str]:
 def test_a_read_only_reports_folder_stops_the_run_with_one_line_naming_it(subprocess_env, tmp_path):
     """Once an OSError traceback with no `airnub:` line: now exit 1, the folder and the setting named, nothing
     written (a read-only data folder is named the same way by the run's lock: tests of ensure_directories are
-    in nbs/data_science/00_config_ds.ipynb)."""
+    in nbs/engine/00_settings.ipynb)."""
     subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     notebook = write_notebook(tmp_path / "nbs" / "square.ipynb", "side: int = 2", "print(side * side)")
     reports = tmp_path / "reports"
