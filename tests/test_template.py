@@ -148,8 +148,11 @@ def test_the_project_imports_and_exports_from_its_own_folder(generated):
     imported = run([sys.executable, "-c", "import harbour_analytics.core.notebook_runner as m, flows.cli as c; "
                     "print(m.__file__); print(c.__file__)"], root, env)
     assert all(line.startswith(str(root)) for line in imported.stdout.split()), imported.stdout
+    index = root / "harbour_analytics" / "_modidx.py"
+    generated_index = index.read_text()
     run([BIN / "nbdev-export"], root, env)
-    assert "harbour_analytics.core.notebook_runner" in (root / "harbour_analytics" / "_modidx.py").read_text()
+    assert index.read_text() == generated_index, "the package as generated is the package nbdev-export writes"
+    assert "harbour_analytics.core.notebook_runner" in generated_index
     assert not (root / "airnub_prefect_starter").exists()
 
 
