@@ -22,6 +22,7 @@ Running it twice changes nothing the second time.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import keyword
 import os
@@ -30,6 +31,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from pprint import pformat
 
 OLD_PACKAGE = "airnub_prefect_starter"
 OLD_SLUG = "airnub-prefect-starter"
@@ -120,6 +122,15 @@ def rewrite_names(root: Path, rules: Rules) -> list[Path]:
     return changed
 
 
+def reformat_module_index(root: Path, package_name: str) -> None:
+    """Lay out `<package>/_modidx.py` as nbdev-export writes it: its alignment depends on the names' lengths."""
+    index = root / package_name / "_modidx.py"
+    if index.is_file():
+        header, _, literal = index.read_text(encoding="utf-8").partition("d = ")
+        data = ast.literal_eval(literal)
+        index.write_text(header + "d = " + pformat(data, width=140, indent=2, compact=True) + "\n", encoding="utf-8")
+
+
 def edit(path: Path, change) -> None:
     """Apply `change` (text -> text) to `path` when it exists."""
     if path.is_file():
@@ -166,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     rename_package_folder(root, args.package_name)
     changed = rewrite_names(root, replacements(args.project_name, args.package_name, project_slug, work_pool))
+    reformat_module_index(root, args.package_name)
     if args.without_demo:
         remove_demo_mentions(root)
     print(f"rename_project: {args.package_name} ({project_slug}): {len(changed)} files rewritten")

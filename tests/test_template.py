@@ -93,6 +93,15 @@ def test_without_the_demo_no_deployment_is_left_and_the_definitions_stay():
     assert "local_process: &local_process" in trimmed and "daily_morning: &daily_morning" in trimmed
 
 
+def test_the_demo_left_out_is_the_demo_scripts_demo_paths_txt_lists():
+    """copier.yml's with_demo=false block and scripts/demo_paths.txt (the manual way) name the same paths."""
+    block = (PROJECT_ROOT / "copier.yml").read_text().split("{% if not with_demo -%}")[1].split("{%- endif %}")[0]
+    listed = [line.strip() for line in (PROJECT_ROOT / "scripts" / "demo_paths.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert block.split() == listed
+    assert all(list(PROJECT_ROOT.glob(path)) for path in listed), "every demo path names something"
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """A clone of this repository at its last commit: the template as CI and users get it."""
@@ -148,8 +157,11 @@ def test_the_project_imports_and_exports_from_its_own_folder(generated):
     imported = run([sys.executable, "-c", "import harbour_analytics.engine.notebook_runner as m, flows.cli as c; "
                     "print(m.__file__); print(c.__file__)"], root, env)
     assert all(line.startswith(str(root)) for line in imported.stdout.split()), imported.stdout
+    index = root / "harbour_analytics" / "_modidx.py"
+    generated_index = index.read_text()
     run([BIN / "nbdev-export"], root, env)
-    assert "harbour_analytics.engine.notebook_runner" in (root / "harbour_analytics" / "_modidx.py").read_text()
+    assert index.read_text() == generated_index, "the package as generated is the package nbdev-export writes"
+    assert "harbour_analytics.engine.notebook_runner" in generated_index
     assert not (root / "airnub_prefect_starter").exists()
 
 
