@@ -68,6 +68,7 @@ def replacements(project_name: str, package_name: str, project_slug: str, work_p
     """The rewrites, in order: the title first (it contains the slug), then the work pool, slug and import name."""
     title = json.dumps(project_name, ensure_ascii=False)[1:-1]  # also valid inside a notebook's JSON strings
     return [(re.compile(rf'(?m)(^|")# {OLD_SLUG}(?=$|\\n")'), lambda match: f"{match[1]}# {title}"),
+            (re.compile(rf"(?m)^site_name: {OLD_SLUG}$"), lambda match: f"site_name: {json.dumps(project_name)}"),
             *((re.compile(re.escape(old)), lambda match, new=new: new)  # taken as they are, never as escapes
               for old, new in ((OLD_WORK_POOL, work_pool), (OLD_SLUG, project_slug), (OLD_PACKAGE, package_name)))]
 
@@ -128,6 +129,9 @@ def reformat_module_index(root: Path, package_name: str) -> None:
     if index.is_file():
         header, _, literal = index.read_text(encoding="utf-8").partition("d = ")
         data = ast.literal_eval(literal)
+        # modules left out of the copy (the demo's) are left out of the index, as nbdev-export would leave them
+        data["syms"] = {module: symbols for module, symbols in data.get("syms", {}).items()
+                        if all((root / path).is_file() for _, path in symbols.values())}
         index.write_text(header + "d = " + pformat(data, width=140, indent=2, compact=True) + "\n", encoding="utf-8")
 
 

@@ -136,8 +136,9 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     root, _ = generated
     files = text_files(root)
     assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES)] == []
-    assert "harbour_analytics.engine.notebook_runner.py" in files and not (root / "airnub_prefect_starter").exists()
+    assert "harbour_analytics/engine/notebook_runner.py" in files and not (root / "airnub_prefect_starter").exists()
     assert files["README.md"].startswith("# Harbour Analytics\n")
+    assert 'site_name: "Harbour Analytics"\n' in files["mkdocs.yml"], "the docs site carries the project's name"
     assert 'name = "harbour-analytics"' in files["pyproject.toml"]
     assert "kernel_name = harbour-analytics\n" in files["settings.ini"]
     assert "work_pool = harbour-analytics-process-pool\n" in files["settings.ini"]
