@@ -70,7 +70,7 @@ hooks: $(INSTALLED) ## install the git pre-commit hook that cleans staged notebo
 	  echo "hooks: not the top of a git repository, no pre-commit hook installed (git init, then make hooks)"; \
 	elif [ "$$(cd "$$(git rev-parse --git-dir)" && pwd)" != "$$(cd "$$(git rev-parse --git-common-dir)" && pwd)" ]; then \
 	  echo "hooks: a linked worktree shares the hooks of its main checkout: run make hooks there"; \
-	else $(BIN)/pre-commit install; fi
+	elif ! grep -qs "pre-commit" "$$(git rev-parse --git-path hooks/pre-commit)"; then $(BIN)/pre-commit install; fi
 
 $(EXPORTED): $(INSTALLED) $(NOTEBOOKS)
 	$(BIN)/nbdev-export

@@ -28,6 +28,7 @@ import psutil
 from airnub_prefect_starter.core.data_cleaning import clean_raw_files
 from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset, ingest_inbox
 from airnub_prefect_starter.core.model_inference import score_features
+from airnub_prefect_starter.data_science.config_ds import data_paths
 from airnub_prefect_starter.data_science.dataset_processing import synthetic_wine
 from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
 from airnub_prefect_starter.data_science.modeling.train import train_and_save
@@ -76,8 +77,8 @@ def fresh_outputs(scratch: Path, name: str) -> None:
 
 def raw_pipeline() -> None:
     """The demo's work without Prefect: the exported functions, then one plain papermill run of the report."""
-    settings = load_settings()
-    paths = ensure_directories(settings.paths)
+    paths = data_paths(ensure_directories(load_settings().paths))
+    paths.raw_dropped.mkdir(exist_ok=True)
     ingest_bundled_dataset(paths.raw_dataset)
     ingest_inbox(paths.inbox, paths.raw_dropped, paths.ingest_manifest)
     clean_raw_files(paths.raw_files(), paths.interim_dataset)
