@@ -182,9 +182,10 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
                 clock = time.monotonic()
                 state = run_to_end(client, deployments["analysis-dept-demo"], started)
                 timings["next run"] = time.monotonic() - clock
-            assert state.is_completed(), state
-            # Logs reach the API in batches, after the state: wait for the run's last ones.
-            wait_for(lambda: reuse_logged(client), 90, "the next run's log says what it reused")
+                assert state.is_completed(), state
+                # Logs reach the API in batches, after the state, sent by the run's process as it ends: wait for
+                # them while the worker still runs (stopping it at once could stop that process before they leave).
+                wait_for(lambda: reuse_logged(client), 90, "the next run's log says what it reused")
         assert [path.stat().st_mtime_ns for path in reused] == before
         assert_outputs_whole(tmp_path)
         print(", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))
