@@ -25,8 +25,7 @@ def without_heartbeats() -> Iterator[None]:
     if context.settings.flows.heartbeat_frequency is None:
         yield
         return
-    made = _QUIET.get(id(context.settings))
-    if made is None or made[0] is not context.settings:
+    if (made := _QUIET.get(id(context.settings))) is None:
         quiet = context.settings.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
         made = _QUIET[id(context.settings)] = (context.settings, quiet)
     with prefect.context.SettingsContext(profile=context.profile, settings=made[1]):
