@@ -184,3 +184,31 @@ def test_a_bad_reports_port_is_refused_before_anything_starts(stopped_server, tm
     assert done.returncode == 2 and "'reports_port' must be a port number (0: do not serve reports), got 'web'" \
         in done.stderr, done.stderr
     assert not (tmp_path / "server" / "airnub-server.json").exists()
+
+
+KEPT_OR_FRESH = """
+import sys, types
+from pathlib import Path
+import flows.cli
+from flows.common import runner
+
+probe = Path(sys.argv[1])
+module = sys.modules["flows.probe"] = types.ModuleType("flows.probe")
+module.__file__ = str(probe)
+runner.PRELOADED.update({name: runner._signature(sys.modules[name]) for name in ("flows.probe", "flows.cli")})
+runner._fresh_project_code()
+print("unchanged:", "flows.probe" in sys.modules, "flows.cli" in sys.modules)
+probe.write_text(probe.read_text() + "# edited\\n")
+runner._fresh_project_code()
+print("edited:", "flows.probe" in sys.modules, "flows.cli" in sys.modules, "flows.common.runner" in sys.modules)
+"""
+
+
+def test_the_runner_keeps_the_project_code_it_loaded_until_a_file_of_it_changes(tmp_path):
+    """A command through the warm runner runs the project's code as on disk: one file edited, all imported anew."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("VALUE = 1\n")
+    done = subprocess.run([sys.executable, "-c", KEPT_OR_FRESH, str(probe)], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["unchanged: True True", "edited: False False True"], done.stdout

@@ -2,9 +2,10 @@
 
 Importing Prefect costs 2-4 s, pandas and scikit-learn another second: more than the notebook a
 data scientist runs. `airnub server start` starts this runner beside the project's Prefect
-server. It imports every flow once (so that every library they use is loaded), then forgets the
-project's own modules, so that each child imports the project's code fresh from disk: an edited
-notebook, exported, is what the next command runs.
+server. It imports every flow once (so that every library they use is loaded) and notes the
+project's own module files. A child keeps those modules while none of their files changed; when one
+did, it forgets them all and imports the project's code fresh from disk: an edited notebook,
+exported, is what the next command runs.
 
 A command (`forward`) connects over a Unix socket and passes its argv, working directory,
 environment and its stdin, stdout and stderr (SCM_RIGHTS); the runner forks a child that takes
@@ -30,6 +31,7 @@ from pathlib import Path
 
 PROJECT_MODULES = ("airnub_prefect_starter", "flows.")
 KEEP = {"flows", "flows.common", "flows.common.runner"}
+PRELOADED: dict[str, tuple[str, int, int] | None] = {}  # project module -> its file's signature when preloaded
 HEADER_LIMIT = 4 << 20  # bytes: argv, working directory and environment
 GRACE_SECONDS = 10  # a run whose command was killed has this long to stop cleanly before SIGKILL
 
@@ -46,13 +48,47 @@ def _preload() -> None:
     for department in DEPARTMENTS:
         for stage in (*STAGES, None):
             stage_flow(department, stage)
+    # What Prefect imports on a flow's first call (about 0.5 s in every child otherwise): the engines, the
+    # parameter encoder of subflows (FastAPI's), the flow graph helpers and concurrency limits.
+    import fastapi.encoders  # noqa: F401
     import nbformat
-    from nbconvert import HTMLExporter
+    import prefect.concurrency.sync  # noqa: F401
+    import prefect.flow_engine  # noqa: F401
+    import prefect.task_engine  # noqa: F401
+    import prefect.utilities.visualization  # noqa: F401
 
-    # nbconvert loads and compiles its templates on the first rendering (about a second): once, here
-    HTMLExporter().from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
-    for name in [n for n in sys.modules if n.startswith(PROJECT_MODULES) and n not in KEEP]:
-        del sys.modules[name]
+    from airnub_prefect_starter.engine.report_html import _page
+
+    # nbconvert loads and compiles its templates on an exporter's first page (about a second): once, here
+    _page(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), report_mode=False, developer_notes=False)
+    PRELOADED.update({name: _signature(module) for name, module in _project_modules().items()})
+
+
+def _project_modules() -> dict[str, object]:
+    return {name: module for name, module in sys.modules.items()
+            if name.startswith(PROJECT_MODULES) and name not in KEEP}
+
+
+def _signature(module: object) -> tuple[str, int, int] | None:
+    """The file behind `module`, its modification time and size (None: no file, or gone)."""
+    if not (file := getattr(module, "__file__", None)):
+        return None
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return (file, -1, -1)
+    return (file, stat.st_mtime_ns, stat.st_size)
+
+
+def _fresh_project_code() -> None:
+    """In a child: keep the preloaded project modules while none of their files changed, else forget them all.
+
+    All or nothing: a module keeps references to the others it imported, so one edited file means
+    every project module is imported again (as a new process would).
+    """
+    if any(signature and _signature(sys.modules.get(name)) != signature for name, signature in PRELOADED.items()):
+        for name in _project_modules():
+            del sys.modules[name]
 
 
 def _read_request(connection: socket.socket) -> tuple[dict, list[int]]:
@@ -84,6 +120,7 @@ def _child(request: dict, fds: list[int], api_url: str) -> int:
     import prefect.context
     from prefect.logging.configuration import setup_logging
 
+    _fresh_project_code()
     prefect.context.refresh_global_settings_context()  # the command's PREFECT_* settings, this runner's API
     setup_logging(incremental=False)  # log handlers on the command's stderr
     from flows.cli import execute
