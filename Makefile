@@ -87,9 +87,11 @@ run: setup ## run a department's pipeline (DEPARTMENT) end to end on the project
 	  '(`.venv/bin/airnub run --help` lists them; `.venv/bin/airnub new department --name "Harbour Ops"` adds one)' >&2; exit 2; }
 	$(BIN)/airnub run $(DEPARTMENT)
 
-# `docs` executes every package notebook in the project kernel and fails on an error, the check nbval made (no
-# notebook compares outputs): the suite runs each notebook once, for the site. `make test-nbval` still runs nbval.
-test: setup lint test-notebooks docs test-pytest ## the whole suite: lint, notebook tests, the docs site, pytest
+# `docs` executes every package notebook in the project kernel and fails on an error: the notebooks' inline tests
+# (what nbdev-test runs in-process, the same notebooks, the same `eval: false` cells left out) and the check nbval
+# made (no notebook compares outputs). The suite runs each notebook once, for the site; `make test-fast` runs
+# nbdev-test instead (no kernel per notebook), `make test-nbval` still runs nbval.
+test: setup lint docs test-pytest ## the whole suite: lint, the docs site (every notebook and its tests, executed), pytest
 
 test-notebooks: setup ## the notebooks' inline tests (nbdev-test)
 	$(BIN)/nbdev-test --n-workers 2

@@ -44,6 +44,19 @@ def airnub_server(tmp_path_factory):
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
 
 
+@pytest.fixture(scope="session")
+def prefect_api(airnub_server):
+    """Flows run in the test process against the session's project server: one Prefect server per test process.
+
+    Tests run one after another in a test process, so the flows of one test and the commands of the next
+    share its server as a user's do; a test that stores Variables or blocks removes them (`clean_variables`).
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{airnub_server['AIRNUB_SERVER_PORT']}/api"}):
+        yield
+
+
 @pytest.fixture
 def subprocess_env(tmp_path, airnub_server):
     """Environment for a command run in a subprocess: the session's project server, its own output tree."""

@@ -36,7 +36,7 @@ HEADER_LIMIT = 4 << 20  # bytes: argv, working directory and environment
 GRACE_SECONDS = 10  # a run whose command was killed has this long to stop cleanly before SIGKILL
 
 
-def _preload() -> None:
+def preload() -> None:
     """Import every flow and what the commands use, then drop the project's own modules (not the libraries)."""
     import flows.cli  # noqa: F401  the command itself, and what it imports lazily:
     import flows.common.notebook_flow  # noqa: F401
@@ -154,7 +154,7 @@ def _stop_group(pid: int, sig: int = signal.SIGTERM) -> None:
 def serve(socket_path: Path) -> None:
     """Accept commands on `socket_path` until SIGTERM; each runs in a forked child."""
     api_url = os.environ["PREFECT_API_URL"]
-    _preload()
+    preload()
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(socket_path))
     os.chmod(socket_path, 0o600)

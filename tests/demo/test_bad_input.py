@@ -1,8 +1,8 @@
 """Bad input, met the way a user meets it: `airnub` ends with one `airnub: <what is wrong>` line and writes nothing.
 
 Exit codes: 2 when the command cannot start (settings, notebook path), 1 when a run stopped on bad data or
-files. Ingestion, processing and analysis run through `flows.cli.execute` in this process (against one
-temporary Prefect API, to spare a server start per case); the notebook and settings cases run the
+files. Ingestion, processing and analysis run through `flows.cli.execute` in this process (against the
+session's project server, to spare a server start per case); the notebook and settings cases run the
 `airnub` script itself. Covered elsewhere: a missing column or a non-numeric value in a dropped CSV
 (tests/flows/demo/test_ingestion_flow.py), an unknown department or stage and broken YAML in
 configs/variables (tests/test_cli.py, tests/flows/test_variables_sync.py).
@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers import AIRNUB, PROJECT_ROOT, airnub, output_overrides, own_notebooks_dir, write_notebook
-from prefect.testing.utilities import prefect_test_harness
 
 from airnub_prefect_starter.data_science.dataset_processing import (
     MEASUREMENT_COLUMNS,
@@ -33,15 +32,14 @@ from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
 from flows.cli import execute
 
 
-@pytest.fixture(scope="module", autouse=True)
-def prefect_api():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+@pytest.fixture(autouse=True)
+def _on_the_session_server(prefect_api):
+    """The flows and in-process commands of these tests run on the session's project server."""
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str]:
     """Exit code and the last line on stderr of `airnub *argv`, run in this process."""
-    code = execute(list(argv))  # in this process, on the module's temporary API (main() would use a server)
+    code = execute(list(argv))  # in this process, on the session's server (as main() would)
     lines = capsys.readouterr().err.strip().splitlines()
     return code, lines[-1] if lines else ""
 

@@ -1,15 +1,13 @@
-"""Flow tests run against one temporary Prefect API for the whole session."""
+"""Flow tests run in the test process against the session's project server (`prefect_api` in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_api():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+@pytest.fixture(autouse=True)
+def _on_the_session_server(prefect_api):
+    """Every flow test runs its flows on the session's project server."""
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The demo pipeline end to end on a temporary Prefect API: every stage leaves what a user opens."""
+"""The demo pipeline end to end on the session's Prefect server: every stage leaves what a user opens."""
 
 from __future__ import annotations
 
