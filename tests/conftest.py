@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,18 @@ SLOW_FIXTURES = {"prefect_api", "airnub_server", "subprocess_env", "stopped_serv
 
 
 def pytest_collection_modifyitems(items):
-    """Mark `fast` the tests that start no server and no pipeline (`make test-fast` runs them)."""
+    """Mark `fast` the tests that start no server and no pipeline (`make test-fast` runs them); long files first.
+
+    pytest-xdist (`--dist loadfile`) hands whole files to the test processes in this order: files with
+    integration tests, then those with other slow tests (most first), then the fast ones, so that the short files fill
+    the end of the run rather than one long file keeping the others waiting.
+    """
+    kind, slow_tests = {}, Counter()
     for item in items:
-        if not SLOW_FIXTURES & set(item.fixturenames) and item.get_closest_marker("integration") is None:
+        integration = item.get_closest_marker("integration") is not None
+        slow = integration or bool(SLOW_FIXTURES & set(item.fixturenames))
+        if not slow:
             item.add_marker(pytest.mark.fast)
+        kind[item.path] = min(kind.get(item.path, 2), 0 if integration else 1 if slow else 2)
+        slow_tests[item.path] += slow
+    items.sort(key=lambda item: (kind[item.path], -slow_tests[item.path]))

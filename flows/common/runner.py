@@ -31,13 +31,13 @@ from pathlib import Path
 
 PROJECT_MODULES = ("airnub_prefect_starter", "flows.")
 KEEP = {"flows", "flows.common", "flows.common.runner"}
-PRELOADED: dict[str, tuple[str, int, int] | None] = {}  # project module -> its file's signature when preloaded
+PRELOADED: dict[str, tuple | None] = {}  # project module -> its file's signature when preloaded
 HEADER_LIMIT = 4 << 20  # bytes: argv, working directory and environment
 GRACE_SECONDS = 10  # a run whose command was killed has this long to stop cleanly before SIGKILL
 
 
 def preload() -> None:
-    """Import every flow and what the commands use, then drop the project's own modules (not the libraries)."""
+    """Import every flow and what the commands and a flow's first call use; note the project's module files."""
     import flows.cli  # noqa: F401  the command itself, and what it imports lazily:
     import flows.common.notebook_flow  # noqa: F401
     import flows.common.secrets  # noqa: F401
@@ -69,15 +69,15 @@ def _project_modules() -> dict[str, object]:
             if name.startswith(PROJECT_MODULES) and name not in KEEP}
 
 
-def _signature(module: object) -> tuple[str, int, int] | None:
-    """The file behind `module`, its modification time and size (None: no file, or gone)."""
+def _signature(module: object) -> tuple[str, int, int, int, int] | None:
+    """The file behind `module`: its inode, modification and change times and size (None: a module with no file)."""
     if not (file := getattr(module, "__file__", None)):
         return None
     try:
         stat = os.stat(file)
-    except OSError:
-        return (file, -1, -1)
-    return (file, stat.st_mtime_ns, stat.st_size)
+    except OSError:  # gone
+        return (file, -1, -1, -1, -1)
+    return (file, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
 
 
 def _fresh_project_code() -> None:

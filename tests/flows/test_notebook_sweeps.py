@@ -57,7 +57,9 @@ def kernel_processes(recursive: bool = True) -> list[psutil.Process]:
             if p.status() != psutil.STATUS_ZOMBIE and "ipykernel_launcher" in " ".join(p.cmdline())]
 
 
-def test_a_48_run_sweep_keeps_kernels_bounded_and_leaves_none(square, monkeypatch):
+def test_a_long_sweep_keeps_kernels_bounded_and_leaves_none(square, monkeypatch):
+    """24 runs on 2 workers: twelve rounds of kernels started and shut down, never more than two at once."""
+    runs_in_all = 24
     monkeypatch.setenv("AIRNUB_MAX_WORKERS", "2")
     counts, memory, done = [], [], threading.Event()
 
@@ -70,12 +72,12 @@ def test_a_48_run_sweep_keeps_kernels_bounded_and_leaves_none(square, monkeypatc
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        runs = run_sweep(str(square), {"side": list(range(48))}, use_cache=False)
+        runs = run_sweep(str(square), {"side": list(range(runs_in_all))}, use_cache=False)
     finally:
         done.set()
         watcher.join()
-    assert sorted(r.values["area"] for r in runs) == [s * s for s in range(48)]
-    assert len({r.run_dir for r in runs}) == 48
+    assert sorted(r.values["area"] for r in runs) == [s * s for s in range(runs_in_all)]
+    assert len({r.run_dir for r in runs}) == runs_in_all
     assert 1 <= max(counts) <= 2, "no more kernels at once than max_workers: each is shut down as its run ends"
     assert max(memory) < 2 * 400 * 2**20, "two kernels' worth of memory at most"
     assert kernel_processes() == []
