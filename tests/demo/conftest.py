@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from integration.servers import server  # noqa: F401  (a fixture: the demo's integration tests run a real server)
 
 from airnub_prefect_starter.data_science.config_ds import data_paths
 
