@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 from helpers import PROJECT_ROOT, airnub, free_port, output_overrides, own_notebooks_dir
@@ -70,6 +71,8 @@ DEPARTMENT_SCAFFOLD = [
      "--notebook-task"),
 ]
 READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})
+# A last cell of the report that waits REPORT_SECONDS (0 when unset): a test can stop a run while its kernel runs.
+REPORT_WAIT = "import os, time\n\ntime.sleep(float(os.environ.get('REPORT_SECONDS', '0')))"
 
 
 @pytest.fixture(scope="session")
@@ -77,8 +80,8 @@ def department_project(tmp_path_factory):
     """`(root, env)`: a copy of the project with a department of its own, `harbour_ops`, scaffolded once per session.
 
     The tests of what every project keeps (the `airnub run` summary, the team path, a worker) run it, so they need
-    no demo. `env` makes `flows` and the package resolve to the copy, as in generator tests; the copy's `.venv` is
-    this project's, so its Makefile runs as in a checkout.
+    no demo; its report notebook ends with REPORT_WAIT. `env` makes `flows` and the package resolve to the copy, as
+    in generator tests; the copy's `.venv` is this project's, so its Makefile runs as in a checkout.
     """
     from generators.generator_helpers import copy_env, copy_project, generate
 
@@ -88,6 +91,10 @@ def department_project(tmp_path_factory):
     for command, *args in DEPARTMENT_SCAFFOLD:
         done = generate(root, env, command, *args)
         assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
+    report = root / "nbs" / "reports" / "tide_report.ipynb"
+    node = nbformat.read(report, as_version=4)
+    node.cells.append(nbformat.v4.new_code_cell(REPORT_WAIT))
+    nbformat.write(node, report)
     READINGS.to_parquet(root / "readings.parquet", index=False)
     return root, {**env, "AIRNUB_INPUT_TABLE": str(root / "readings.parquet")}
 
