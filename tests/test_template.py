@@ -147,6 +147,11 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     assert not (root / "flows" / "dept_demo").exists() and not (root / "configs" / "variables" / "dept_demo").exists()
     assert "DEPARTMENTS = {\n}" in files["flows/departments.py"]
     assert "deployments: []" in files["prefect.local.yaml"]
+    assert "\ninput_table =\n" in files["settings.ini"] and "\nbench:" not in files["Makefile"]
+    assert not {"docs/research-to-production.md", "docs/new-data.md", "scripts/demo_paths.txt"} & files.keys()
+    assert [path for path, text in files.items() if "<!-- demo -->" in text or "<!-- no-demo" in text] == []
+    guides = {path: text for path, text in files.items() if path.endswith(".md") or path == "nbs/index.ipynb"}
+    assert [path for path, text in guides.items() if "wine" in text or "dept_demo" in text] == []
     assert not {"copier.yml", "scripts/rename_project.py", "tests/test_template.py"} & files.keys()
     answers = (root / ".copier-answers.yml").read_text()
     assert "package_name: harbour_analytics" in answers and "with_demo: false" in answers
@@ -175,10 +180,14 @@ def test_a_new_department_runs_its_flow_and_a_notebook(generated):
     run([BIN / "airnub", "new", "task", "--department", "harbour_ops", "--stage", "analysis", "--name",
          "count rows", "--yes"], root, env)
     run([BIN / "ruff", "check", "flows", "scripts", "tests"], root, env)  # its imports sorted for its own names
-    table = root / "data" / "processed" / "wine_features.parquet"  # the input a generated report reads by default
+    table = root / "data" / "processed" / "tides.parquet"  # without the demo settings.ini names no input table
     table.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"site": ["a", "b", "b"], "level": [1.0, 2.0, 4.0]}).to_parquet(table, index=False)
-    done = run([BIN / "airnub", "run", "harbour_ops", "--json"], root, env, timeout=600)
+    refused = subprocess.run([BIN / "airnub", "run", "harbour_ops"], cwd=root, env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert refused.returncode != 0 and "names no default input_table" in refused.stderr, refused.stderr[-3000:]
+    done = run([BIN / "airnub", "run", "harbour_ops", "--json"], root, {**env, "AIRNUB_INPUT_TABLE": str(table)},
+               timeout=600)
     report = json.loads(done.stdout)["processing"]["tide_report"]
     assert "3 rows, 2 columns" in Path(report["report"]).read_text()
     assert Path(report["report"]).is_relative_to(root)
