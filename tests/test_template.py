@@ -93,6 +93,17 @@ def test_without_the_demo_no_deployment_is_left_and_the_definitions_stay():
     assert "local_process: &local_process" in trimmed and "daily_morning: &daily_morning" in trimmed
 
 
+def test_without_the_demo_its_sections_go_and_what_replaces_them_shows():
+    text = ("Intro.\n<!-- demo -->\n```bash\nmake run\n```\n<!-- /demo -->\n"
+            "<!-- no-demo\n```bash\nmake test\n```\n-->\n"
+            "| `input_table` | <!-- demo -->`wine.parquet`<!-- /demo --><!-- no-demo (empty)--> |\nEnd.\n")
+    trimmed = rename_project.without_demo_sections(text)
+    assert trimmed == "Intro.\n```bash\nmake test\n```\n| `input_table` | (empty) |\nEnd.\n"
+    assert rename_project.without_demo_sections(trimmed) == trimmed
+    makefile = rename_project.without_bench((PROJECT_ROOT / "Makefile").read_text())
+    assert "bench" not in makefile and "\nlint: setup ##" in makefile, "make bench goes, and only it"
+
+
 def test_the_demo_left_out_is_the_demo_scripts_demo_paths_txt_lists():
     """copier.yml's with_demo=false block and scripts/demo_paths.txt (the manual way) name the same paths."""
     block = (PROJECT_ROOT / "copier.yml").read_text().split("{% if not with_demo -%}")[1].split("{%- endif %}")[0]
