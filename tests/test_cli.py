@@ -209,10 +209,11 @@ def test_the_kernel_starts_beside_the_notebook_and_declared_inputs_count_for_the
 
 
 @pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "sync"])
-def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env, dry_run):
+def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env, tmp_path, dry_run):
     api = f"http://127.0.0.1:{free_port()}/api"
+    project = config_project(tmp_path / "project")
     done = airnub("variables", "sync", *(["--dry-run"] if dry_run else []),
-                  env={**subprocess_env, "PREFECT_API_URL": api})
+                  env={**subprocess_env, "PREFECT_API_URL": api, "AIRNUB_PROJECT_ROOT": str(project)})
     assert done.returncode == 2 and done.stdout == "", done.stderr
     assert done.stderr.startswith(f"airnub: cannot reach the Prefect API at {api} (ConnectError: "), done.stderr
     assert done.stderr.endswith("start a server with `make serve` (or set PREFECT_API_URL to a running one); "

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 from generator_helpers import BIN, SCAFFOLD, generate, snapshot
+from helpers import write_notebook
 
 DEPARTMENT = "flows/dept_harbour_ops"
 READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})
@@ -68,11 +69,11 @@ def test_generated_notebook_exports_and_passes_its_own_tests(scaffolded):
 @pytest.mark.integration
 def test_new_department_runs_its_category_task_and_report(scaffolded):
     root, env, _ = scaffolded
-    features = root / "data" / "processed" / "wine_features.parquet"
-    features.parent.mkdir(parents=True, exist_ok=True)
-    READINGS.to_parquet(features, index=False)
-    done = subprocess.run([BIN / "airnub", "run", "harbour_ops", "--json"], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=600)
+    readings = root / "data" / "processed" / "readings.parquet"
+    readings.parent.mkdir(parents=True, exist_ok=True)
+    READINGS.to_parquet(readings, index=False)
+    done = subprocess.run([BIN / "airnub", "run", "harbour_ops", "--json"], cwd=root, capture_output=True, text=True,
+                          env={**env, "AIRNUB_INPUT_TABLE": str(readings)}, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     assert result["ingestion"] == {} and result["analysis"] == {}
@@ -125,8 +126,6 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
     ("add_category", ("--department", "harbour_ops", "--stage", "processing", "--name", "Tide Report"),
      "already a task"),
     ("add_category", ("--department", "nowhere", "--stage", "processing", "--name", "Tides"), "does not exist"),
-    ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--name", "data cleaning"),
-     "does not export data_cleaning()"),
     ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--category", "berths", "--name", "x"),
      "category: 'berths' does not exist"),
     ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--category", "tide_gauges",
@@ -160,6 +159,19 @@ def test_dry_run_lists_the_files_and_writes_none(scaffolded):
     assert "create airnub_prefect_starter/core/rank_berths.py (nbdev-export)" in done.stdout
     assert f"change {DEPARTMENT}/analysis_flow_dept_harbour_ops.py" in done.stdout
     assert snapshot(root) == tree
+
+
+def test_a_task_named_like_a_notebook_that_exports_something_else_is_refused(scaffolded):
+    root, env, _ = scaffolded
+    taken = write_notebook(root / "nbs" / "core" / "95_berth_counts.ipynb", None, "#| default_exp core.berths")
+    try:
+        tree = snapshot(root)
+        done = generate(root, env, "add_task", "--department", "harbour_ops", "--stage", "processing", "--name",
+                        "berth counts")
+        assert done.returncode == 2 and "95_berth_counts.ipynb exists and does not export berth_counts()" in done.stderr
+        assert snapshot(root) == tree
+    finally:
+        taken.unlink()
 
 
 def test_a_failure_half_way_undoes_everything(scaffolded):
