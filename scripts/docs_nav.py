@@ -1,6 +1,6 @@
 """MkDocs hook: the nav from what exists. A nav section per folder of executed notebooks, so a new notebook is a
-page without editing the nav; a guide mkdocs.yml lists that is not there (the demo's, in a project without the demo)
-is left out of the nav, not a broken link."""
+page without editing the nav; a guide mkdocs.yml lists that is not there (a project made without the demo has
+none of its guides) is left out of the nav, not a broken link."""
 
 from __future__ import annotations
 
