@@ -184,6 +184,16 @@ def test_the_project_imports_and_exports_from_its_own_folder(generated):
 
 
 @pytest.mark.integration
+def test_the_projects_own_fast_tests_pass(generated):
+    """Its tests of what every project keeps need no demo: the quick part of them, here (`make test` runs all)."""
+    root, env = generated
+    # but the git hook's test: `make hooks` installs into the project's own .venv, and this project has none
+    done = run([sys.executable, "-m", "pytest", "-m", "fast", "-q", "-p", "no:cacheprovider", "-n", "2",
+                "-k", "not saving_in_jupyterlab"], root, {**env, "PYTEST_ADDOPTS": ""}, timeout=600)
+    assert " passed" in done.stdout.splitlines()[-1] and "failed" not in done.stdout.splitlines()[-1], done.stdout
+
+
+@pytest.mark.integration
 def test_a_new_department_runs_its_flow_and_a_notebook(generated):
     root, env = generated
     run([sys.executable, "scripts/generators/add_department.py", "--name", "Harbour Ops", "--yes"], root, env)
