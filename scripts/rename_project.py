@@ -14,8 +14,9 @@ What it rewrites, in every text file (binary files and tool folders such as .git
 The `airnub` command keeps its name: it is the tool, not the project.
 
 With --without-demo it also takes the demo department out of the files every project keeps (its entry in
-flows/departments.py, its deployments in prefect.local.yaml, the default department of `make run`) and says at
-the top of the README that the demo is not there; copier.yml leaves the demo's own files out.
+flows/departments.py, its deployments in prefect.local.yaml, the default department of `make run`, `make bench`,
+the default input_table of settings.ini, the demo's sections of the README, the guides and nbs/index.ipynb);
+copier.yml leaves the demo's own files out.
 Running it twice changes nothing the second time.
 """
 
@@ -42,9 +43,12 @@ SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__"
 OUTPUT_FOLDERS = {"data", "models", "reports", "site"}
 # Copier's record of the answers and the template's address: never rewritten (an update reads it).
 SKIPPED_FILES = {".copier-answers.yml"}
-README_NOTE = ("> Made from the template without its demo department. Where this README "
-               "shows the demo (`demo`, `flows/dept_demo/`, the wine files), read a department of your own: "
-               '`.venv/bin/airnub new department --name "Harbour Ops"` creates one.\n')
+# In Markdown (README.md, docs/, the notebooks' Markdown cells): what only the demo needs is written once, between
+# `<!-- demo -->` and `<!-- /demo -->` (dropped without the demo); what a project without it reads instead is kept
+# in a comment, `<!-- no-demo` ... `-->` (shown without the demo, hidden with it).
+# A section on lines of its own goes with its line breaks; one inside a line leaves the line's own.
+DEMO_SECTION = re.compile(r"(?m)^<!-- demo -->\n.*?^<!-- /demo -->\n|<!-- demo -->.*?<!-- /demo -->", re.DOTALL)
+NO_DEMO_SECTION = re.compile(r"(?m)^<!-- no-demo\n(.*?)^-->\n|<!-- no-demo (.*?)-->", re.DOTALL)
 
 
 def slug(name: str) -> str:
@@ -150,12 +154,38 @@ def without_demo_deployments(text: str) -> str:
     return re.sub(r"(?m)^deployments:\n(?!  )", "deployments: []\n", text.rstrip("\n") + "\n")
 
 
+def without_demo_sections(text: str) -> str:
+    """Markdown `text` without its demo sections, and with what a project without the demo reads instead."""
+    return NO_DEMO_SECTION.sub(lambda match: match[1] or match[2] or "", DEMO_SECTION.sub("", text))
+
+
+def without_demo_cells(text: str) -> str:
+    """A notebook's JSON `text` with its Markdown cells as `without_demo_sections` leaves them (nbdev's layout)."""
+    notebook = json.loads(text)
+    changed = False
+    for cell in notebook.get("cells", []):
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown" and (new := without_demo_sections(source)) != source:
+            cell["source"], changed = new.splitlines(keepends=True), True
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n" if changed else text
+
+
+def without_bench(text: str) -> str:
+    """The Makefile without `make bench` (scripts/benchmark.py measures the demo's pipeline)."""
+    text = re.sub(r"(?m)^bench: .*\n(\t.*\n)*", "", text)
+    return re.sub(r"(?m)^(\.PHONY: .*) bench( |$)", r"\1\2", text)
+
+
 def remove_demo_mentions(root: Path) -> None:
     """Take the demo department out of the files every project keeps."""
     edit(root / "flows/departments.py", lambda t: re.sub(r'(?m)^    "demo": "Demo",\n', "", t))
     edit(root / "prefect.local.yaml", without_demo_deployments)
-    edit(root / "Makefile", lambda t: re.sub(r"(?m)^DEPARTMENT \?= demo$", "DEPARTMENT ?=", t))
-    edit(root / "README.md", lambda t: t if README_NOTE in t else re.sub(r"\A(# .*\n\n)", rf"\g<1>{README_NOTE}\n", t))
+    edit(root / "Makefile", lambda t: without_bench(re.sub(r"(?m)^DEPARTMENT \?= demo$", "DEPARTMENT ?=", t)))
+    edit(root / "settings.ini", lambda t: re.sub(r"(?m)^input_table = .*$", "input_table =", t))
+    for path in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+        edit(path, without_demo_sections)
+    for path in sorted((root / "nbs").rglob("*.ipynb")):
+        edit(path, without_demo_cells)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import nbformat
+import pandas as pd
 import pytest
-from helpers import airnub, free_port, output_overrides, own_notebooks_dir
+from helpers import PROJECT_ROOT, airnub, free_port, output_overrides, own_notebooks_dir
 
 from airnub_prefect_starter.engine.settings import load_settings
 
@@ -74,9 +76,46 @@ def notebooks_dir(tmp_path, monkeypatch, project):
     return folder
 
 
+# The department generic tests run (`airnub new ...` as a user types it): a processing task that smooths a table and
+# an analysis report notebook on it, both reading the table AIRNUB_INPUT_TABLE names.
+DEPARTMENT_SCAFFOLD = [
+    ("add_department", "--name", "Harbour Ops"),
+    ("airnub new task", "--department", "harbour_ops", "--stage", "processing", "--name", "smooth readings"),
+    ("airnub new task", "--department", "harbour_ops", "--stage", "analysis", "--name", "tide report",
+     "--notebook-task"),
+]
+READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})
+# A last cell of the report that waits REPORT_SECONDS (0 when unset): a test can stop a run while its kernel runs.
+REPORT_WAIT = "import os, time\n\ntime.sleep(float(os.environ.get('REPORT_SECONDS', '0')))"
+
+
+@pytest.fixture(scope="session")
+def department_project(tmp_path_factory):
+    """`(root, env)`: a copy of the project with a department of its own, `harbour_ops`, scaffolded once per session.
+
+    The tests of what every project keeps (the `airnub run` summary, the team path, a worker) run it, so they need
+    no demo; its report notebook ends with REPORT_WAIT. `env` makes `flows` and the package resolve to the copy, as
+    in generator tests; the copy's `.venv` is this project's, so its Makefile runs as in a checkout.
+    """
+    from generators.generator_helpers import copy_env, copy_project, generate
+
+    root = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("department") / "project")
+    (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
+    env = copy_env(root, tmp_path_factory.mktemp("department-prefect-home"))
+    for command, *args in DEPARTMENT_SCAFFOLD:
+        done = generate(root, env, command, *args)
+        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
+    report = root / "nbs" / "reports" / "tide_report.ipynb"
+    node = nbformat.read(report, as_version=4)
+    node.cells.append(nbformat.v4.new_code_cell(REPORT_WAIT))
+    nbformat.write(node, report)
+    READINGS.to_parquet(root / "readings.parquet", index=False)
+    return root, {**env, "AIRNUB_INPUT_TABLE": str(root / "readings.parquet")}
+
+
 # What makes a test slow: a Prefect API or project server to start, a pipeline or scaffolded copy to build.
 SLOW_FIXTURES = {"prefect_api", "airnub_server", "subprocess_env", "stopped_server", "server", "pipeline_run",
-                 "trained_outputs", "earlier_run", "scaffolded"}
+                 "trained_outputs", "earlier_run", "scaffolded", "department_project"}
 
 
 def pytest_collection_modifyitems(items):

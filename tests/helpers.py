@@ -59,3 +59,27 @@ def write_notebook(path: Path, parameters: str | None, *cells: str, kernel: str 
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(new_notebook(cells=code, metadata=metadata), path)
     return path
+
+
+# A department's Variables as configs/variables/ holds them (a file per flow or task), for tests that need no demo.
+VARIABLES = {"dept_ops/ingestion/inbox_csv.yaml": "pattern: '*.csv'\n",
+             "dept_ops/processing/cleaning.yaml": "include_dropped_files: false\n",
+             "dept_ops/analysis/training.yaml": "test_size: 0.25\nrandom_state: 42\nregularisation: 1.0\n",
+             "dept_ops/analysis/training/notify_webhook.yaml": "message: 'trained: {accuracy:.3f}'\n"}
+
+
+def write_variables(folder: Path) -> Path:
+    """`folder` holding the YAML files of VARIABLES (a configs/variables/ tree of a project's own)."""
+    for relative, text in VARIABLES.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    return folder
+
+
+def config_project(root: Path) -> Path:
+    """A project at `root` with only what `airnub variables sync` reads: settings, pyproject and VARIABLES."""
+    for name in (SETTINGS_FILE, "pyproject.toml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes((PROJECT_ROOT / name).read_bytes())
+    write_variables(root / "configs" / "variables")
+    return root

@@ -3,45 +3,71 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, RECORD, airnub, free_port, own_notebooks_dir, write_notebook
+from helpers import (
+    AIRNUB,
+    RECORD,
+    airnub,
+    config_project,
+    free_port,
+    output_overrides,
+    own_notebooks_dir,
+    write_notebook,
+)
 
 
-def test_run_a_single_stage(subprocess_env, tmp_path):
-    done = airnub("run", "demo", "--stage", "ingestion", "--json", env=subprocess_env)
+def run_in(root: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
+    """Run the `airnub` console script in the project at `root`, as a user there does."""
+    return subprocess.run([AIRNUB, *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def department_env(department_project, subprocess_env, tmp_path):
+    """The environment of commands in the copy with a department of its own: its outputs under tmp_path, the
+    session's project server as its API (the copy's code runs in the command itself, not the server's runner)."""
+    _, env = department_project
+    return {**env, **output_overrides(tmp_path), "PREFECT_HOME": subprocess_env["PREFECT_HOME"],
+            "PREFECT_API_URL": f"http://127.0.0.1:{subprocess_env['AIRNUB_SERVER_PORT']}/api"}
+
+
+def test_run_a_single_stage(department_project, department_env, tmp_path):
+    root, _ = department_project
+    done = run_in(root, "run", "harbour_ops", "--stage", "processing", "--json", env=department_env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["bundled_dataset"]["rows"] == 178
-    assert len(pd.read_csv(tmp_path / "data" / "raw" / "wine.csv")) == 178
-    assert not (tmp_path / "data" / "interim" / "wine_clean.parquet").exists(), "only the ingestion stage ran"
+    smoothed = tmp_path / "data" / "processed" / "dept_harbour_ops" / "processing" / "smooth_readings.parquet"
+    assert json.loads(done.stdout)["smooth_readings"]["rows"] == 5
+    assert pd.read_parquet(smoothed)["level"].tolist() == [1.0, 2.0, 3.0, 5.0, 7.0]
+    assert not (tmp_path / "reports").exists(), "only the processing stage ran, not the analysis report"
 
 
-def test_the_end_of_a_run_says_what_happened_in_a_few_lines(subprocess_env, tmp_path):
-    first = airnub("run", "demo", env=subprocess_env)
+def test_the_end_of_a_run_says_what_happened_in_a_few_lines(department_project, department_env, tmp_path):
+    root, _ = department_project
+    first = run_in(root, "run", "harbour_ops", env=department_env)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.strip().splitlines()
-    assert len(lines) <= 5 and lines[0].startswith("pipeline-dept-demo: completed in "), first.stdout
-    assert "/runs/flow-run/" in lines[0] and subprocess_env["AIRNUB_SERVER_PORT"] in lines[0], "which server ran it"
+    assert len(lines) <= 5 and lines[0].startswith("pipeline-dept-harbour-ops: completed in "), first.stdout
+    assert "/runs/flow-run/" in lines[0] and department_env["PREFECT_API_URL"].removesuffix("/api") in lines[0]
     written = lines[1].removeprefix("written: ").split(", ")
-    assert str(tmp_path / "models" / "wine_classifier.joblib") in written, first.stdout
+    assert "data/processed/dept_harbour_ops/processing/smooth_readings.parquet" in {
+        Path(path).relative_to(tmp_path).as_posix() for path in written}, first.stdout
     report = Path(next(line for line in lines if line.startswith("report: ")).removeprefix("report: "))
-    assert report.is_file() and report.is_relative_to(tmp_path / "reports") and report.name == "model_evaluation.html"
-    assert f"report with code: {report.with_name('model_evaluation.full.html')}" in lines, first.stdout
-    again = airnub("run", "demo", env=subprocess_env)
-    assert again.returncode == 0 and "written: nothing (every step was served from the cache" in again.stdout
-    assert f"report: {report}" in again.stdout
+    assert report.is_file() and report.is_relative_to(tmp_path / "reports") and report.name == "tide_report.html"
+    again = run_in(root, "run", "harbour_ops", env=department_env)
+    assert again.returncode == 0 and again.stdout.startswith("pipeline-dept-harbour-ops: completed in "), again.stderr
+    assert len(again.stdout.strip().splitlines()) <= 5 and "report: " in again.stdout, again.stdout
 
 
 @pytest.mark.parametrize(("args", "named", "listed"), [
-    (("run", "harbour"), "'harbour'", "demo"),
-    (("run", "demo", "--stage", "cooking"), "'cooking'", "ingestion, processing, analysis"),
+    (("run", "harbour"), "'harbour'", "harbour_ops"),
+    (("run", "harbour_ops", "--stage", "cooking"), "'cooking'", "ingestion, processing, analysis"),
 ])
-def test_unknown_department_or_stage_is_refused(subprocess_env, args, named, listed):
-    done = airnub(*args, env=subprocess_env)
+def test_unknown_department_or_stage_is_refused(department_project, args, named, listed):
+    root, env = department_project
+    done = run_in(root, *args, env=env)
     assert done.returncode == 2
     assert named in done.stderr and listed in done.stderr
 
@@ -120,23 +146,21 @@ def test_sweep_command_runs_the_grid(typed_notebook, subprocess_env, tmp_path):
 
 
 def test_variables_sync_refuses_a_broken_file_naming_it(subprocess_env, tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "configs", project / "configs")
-    for name in ("settings.ini", "pyproject.toml"):
-        shutil.copy(PROJECT_ROOT / name, project)
-    broken = project / "configs" / "variables" / "dept_demo" / "processing" / "cleaning.yaml"
+    project = config_project(tmp_path / "project")
+    broken = project / "configs" / "variables" / "dept_ops" / "processing" / "cleaning.yaml"
     broken.write_text("include_dropped_files: true\n  nested: [oops\n")
     done = airnub("variables", "sync", env={**subprocess_env, "AIRNUB_PROJECT_ROOT": str(project)})
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(f"airnub: {broken}:2: not valid YAML"), done.stderr
 
 
-def test_variables_dry_run_and_blocks_setup(subprocess_env):
-    files = sorted((PROJECT_ROOT / "configs" / "variables").rglob("*.yaml"))
-    dry = airnub("variables", "sync", "--dry-run", env=subprocess_env)
+def test_variables_dry_run_and_blocks_setup(subprocess_env, tmp_path):
+    project = config_project(tmp_path / "project")
+    files = sorted((project / "configs" / "variables").rglob("*.yaml"))
+    dry = airnub("variables", "sync", "--dry-run", env={**subprocess_env, "AIRNUB_PROJECT_ROOT": str(project)})
     assert dry.returncode == 0, dry.stderr
-    assert "would create  dept_demo__ingestion__inbox_csv  (configs/variables/dept_demo/ingestion/inbox_csv.yaml)" \
-        in dry.stdout
+    assert ("would create  dept_ops__ingestion__inbox_csv  "
+            "(configs/variables/dept_ops/ingestion/inbox_csv.yaml)") in dry.stdout
     assert f"{len(files)} Variable(s): {len(files)} would create, 0 would update, 0 unchanged" in dry.stdout
     secret = "https://hooks.example.invalid/services/s3cr3t-t0ken"
     try:
@@ -185,10 +209,11 @@ def test_the_kernel_starts_beside_the_notebook_and_declared_inputs_count_for_the
 
 
 @pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "sync"])
-def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env, dry_run):
+def test_variables_sync_with_the_server_down_names_the_api_and_how_to_start_one(subprocess_env, tmp_path, dry_run):
     api = f"http://127.0.0.1:{free_port()}/api"
+    project = config_project(tmp_path / "project")
     done = airnub("variables", "sync", *(["--dry-run"] if dry_run else []),
-                  env={**subprocess_env, "PREFECT_API_URL": api})
+                  env={**subprocess_env, "PREFECT_API_URL": api, "AIRNUB_PROJECT_ROOT": str(project)})
     assert done.returncode == 2 and done.stdout == "", done.stderr
     assert done.stderr.startswith(f"airnub: cannot reach the Prefect API at {api} (ConnectError: "), done.stderr
     assert done.stderr.endswith("start a server with `make serve` (or set PREFECT_API_URL to a running one); "

@@ -21,6 +21,10 @@ spec = importlib.util.spec_from_file_location("build_docs", PROJECT_ROOT / "scri
 build_docs = sys.modules["build_docs"] = importlib.util.module_from_spec(spec)  # by name: its workers unpickle it
 spec.loader.exec_module(build_docs)
 
+_nav_spec = importlib.util.spec_from_file_location("docs_nav", PROJECT_ROOT / "scripts" / "docs_nav.py")
+docs_nav = importlib.util.module_from_spec(_nav_spec)
+_nav_spec.loader.exec_module(docs_nav)
+
 README = PROJECT_ROOT / "README.md"
 GUIDES = PROJECT_ROOT / "docs"
 
@@ -59,12 +63,20 @@ def test_notebooks_are_executed_for_readers_and_a_broken_example_fails_the_build
 
 def test_every_guide_is_in_the_nav_and_every_topic_the_readme_leaves_out_is_a_guide():
     config = yaml.safe_load((PROJECT_ROOT / "mkdocs.yml").read_text())
-    nav = _nav_pages(config["nav"])
+    nav = _nav_pages(docs_nav.existing(config["nav"], GUIDES))  # the nav the site gets: pages that exist
     guides = sorted(path.relative_to(GUIDES).as_posix() for path in GUIDES.rglob("*.md"))
     assert sorted(page for page in nav if page.endswith(".md")) == guides
     linked = re.findall(r"\]\(docs/([^)#]+)", README.read_text())
     assert set(linked) == set(guides), "the README links every guide, and only pages that exist"
     assert "## Start your own project" in README.read_text()
+
+
+def test_the_nav_leaves_out_a_page_that_is_not_there_and_a_section_left_empty(tmp_path):
+    """A project without the demo has none of its guides: mkdocs.yml's nav entries for them are dropped."""
+    (tmp_path / "settings.md").write_text("# Settings\n")
+    nav = [{"Home": "index.ipynb"}, {"Guides": [{"Gone": "gone.md"}]},
+           {"Reference": [{"Settings": "settings.md"}, {"Benchmarks": "benchmarks.md"}]}]
+    assert docs_nav.existing(nav, tmp_path) == [{"Reference": [{"Settings": "settings.md"}]}]
 
 
 @pytest.mark.parametrize("document", [README, *sorted(GUIDES.glob("*.md"))], ids=lambda path: path.name)

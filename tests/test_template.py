@@ -93,6 +93,17 @@ def test_without_the_demo_no_deployment_is_left_and_the_definitions_stay():
     assert "local_process: &local_process" in trimmed and "daily_morning: &daily_morning" in trimmed
 
 
+def test_without_the_demo_its_sections_go_and_what_replaces_them_shows():
+    text = ("Intro.\n<!-- demo -->\n```bash\nmake run\n```\n<!-- /demo -->\n"
+            "<!-- no-demo\n```bash\nmake test\n```\n-->\n"
+            "| `input_table` | <!-- demo -->`wine.parquet`<!-- /demo --><!-- no-demo (empty)--> |\nEnd.\n")
+    trimmed = rename_project.without_demo_sections(text)
+    assert trimmed == "Intro.\n```bash\nmake test\n```\n| `input_table` | (empty) |\nEnd.\n"
+    assert rename_project.without_demo_sections(trimmed) == trimmed
+    makefile = rename_project.without_bench((PROJECT_ROOT / "Makefile").read_text())
+    assert "bench" not in makefile and "\nlint: setup ##" in makefile, "make bench goes, and only it"
+
+
 def test_the_demo_left_out_is_the_demo_scripts_demo_paths_txt_lists():
     """copier.yml's with_demo=false block and scripts/demo_paths.txt (the manual way) name the same paths."""
     block = (PROJECT_ROOT / "copier.yml").read_text().split("{% if not with_demo -%}")[1].split("{%- endif %}")[0]
@@ -147,6 +158,12 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     assert not (root / "flows" / "dept_demo").exists() and not (root / "configs" / "variables" / "dept_demo").exists()
     assert "DEPARTMENTS = {\n}" in files["flows/departments.py"]
     assert "deployments: []" in files["prefect.local.yaml"]
+    assert "\ninput_table =\n" in files["settings.ini"] and "\nbench:" not in files["Makefile"]
+    assert not {"docs/research-to-production.md", "docs/new-data.md", "scripts/demo_paths.txt"} & files.keys()
+    assert [path for path, text in files.items() if "<!-- demo -->" in text or "<!-- no-demo" in text] == []
+    guides = {path: text for path, text in files.items()  # but the page on the template's own questions
+              if (path.endswith(".md") or path == "nbs/index.ipynb") and path != "docs/start-your-own-project.md"}
+    assert [path for path, text in guides.items() if "wine" in text or "dept_demo" in text] == []
     assert not {"copier.yml", "scripts/rename_project.py", "tests/test_template.py"} & files.keys()
     answers = (root / ".copier-answers.yml").read_text()
     assert "package_name: harbour_analytics" in answers and "with_demo: false" in answers
@@ -167,6 +184,16 @@ def test_the_project_imports_and_exports_from_its_own_folder(generated):
 
 
 @pytest.mark.integration
+def test_the_projects_own_fast_tests_pass(generated):
+    """Its tests of what every project keeps need no demo: the quick part of them, here (`make test` runs all)."""
+    root, env = generated
+    # but the git hook's test: `make hooks` installs into the project's own .venv, and this project has none
+    done = run([sys.executable, "-m", "pytest", "-m", "fast", "-q", "-p", "no:cacheprovider", "-n", "2",
+                "-k", "not saving_in_jupyterlab"], root, {**env, "PYTEST_ADDOPTS": ""}, timeout=600)
+    assert " passed" in done.stdout.splitlines()[-1] and "failed" not in done.stdout.splitlines()[-1], done.stdout
+
+
+@pytest.mark.integration
 def test_a_new_department_runs_its_flow_and_a_notebook(generated):
     root, env = generated
     run([sys.executable, "scripts/generators/add_department.py", "--name", "Harbour Ops", "--yes"], root, env)
@@ -175,10 +202,14 @@ def test_a_new_department_runs_its_flow_and_a_notebook(generated):
     run([BIN / "airnub", "new", "task", "--department", "harbour_ops", "--stage", "analysis", "--name",
          "count rows", "--yes"], root, env)
     run([BIN / "ruff", "check", "flows", "scripts", "tests"], root, env)  # its imports sorted for its own names
-    table = root / "data" / "processed" / "wine_features.parquet"  # the input a generated report reads by default
+    table = root / "data" / "processed" / "tides.parquet"  # without the demo settings.ini names no input table
     table.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"site": ["a", "b", "b"], "level": [1.0, 2.0, 4.0]}).to_parquet(table, index=False)
-    done = run([BIN / "airnub", "run", "harbour_ops", "--json"], root, env, timeout=600)
+    refused = subprocess.run([BIN / "airnub", "run", "harbour_ops"], cwd=root, env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert refused.returncode != 0 and "names no default input_table" in refused.stderr, refused.stderr[-3000:]
+    done = run([BIN / "airnub", "run", "harbour_ops", "--json"], root, {**env, "AIRNUB_INPUT_TABLE": str(table)},
+               timeout=600)
     report = json.loads(done.stdout)["processing"]["tide_report"]
     assert "3 rows, 2 columns" in Path(report["report"]).read_text()
     assert Path(report["report"]).is_relative_to(root)

@@ -10,7 +10,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from flows.scaffolding.names import Department, ScaffoldError
 
 DEPLOYMENTS_FILE = "prefect.local.yaml"
-HEADER_WIDTH = 88  # `--- department: demo ---...` after the `# ` as the file writes it
+HEADER_WIDTH = 88  # `--- department: <id> ---...` after the `# ` as the file writes it
 DESCRIPTIONS = {"pipeline": "The whole pipeline of {name} every morning (ingestion, processing, analysis).",
                 "ingestion": "Bring data in for {name}.", "processing": "Clean and transform data for {name}.",
                 "analysis": "Analyse data and report for {name}."}
@@ -35,7 +35,7 @@ def _deployment(department: Department, stage: str, data: CommentedMap) -> Comme
     tags.fa.set_flow_style()
     entry["tags"] = tags
     entry["work_pool"] = definitions["work_pools"]["local_process"]  # dumped as the alias *local_process
-    if stage == "pipeline":  # the same schedule as the demo: every stage runs every morning, in order
+    if stage == "pipeline":  # the shared daily_morning schedule: every stage runs every morning, in order
         entry["schedules"] = CommentedSeq([definitions["schedules"]["daily_morning"]])
     return entry
 

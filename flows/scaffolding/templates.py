@@ -1,4 +1,4 @@
-"""The Python and YAML files the generators write, in the house layout (see flows/dept_demo/)."""
+"""The Python and YAML files the generators write, in the house layout (see docs/layout.md)."""
 
 from __future__ import annotations
 

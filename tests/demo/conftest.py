@@ -1,8 +1,10 @@
-"""The demo's tests: the project's paths with the demo's file names."""
+"""The demo's tests: the project's paths with the demo's file names; a real server and the docs site."""
 
 from __future__ import annotations
 
 import pytest
+from integration.servers import server  # noqa: F401  (fixtures of the demo's integration tests)
+from integration.site import site_url  # noqa: F401
 
 from airnub_prefect_starter.data_science.config_ds import data_paths
 

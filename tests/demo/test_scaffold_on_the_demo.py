@@ -3,10 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
+import pytest
+from generators.generator_helpers import BIN, copy_env, copy_project, generate, snapshot
 from helpers import PROJECT_ROOT
 
 from flows.scaffolding.python_edit import add_before_return, add_import, add_parameter
+
+# wiring into the hand-written demo flows: a category, and a task the stage flow runs itself
+ON_THE_DEMO = [
+    ("add_category", "--department", "demo", "--stage", "analysis", "--name", "Drift Checks"),
+    ("add_task", "--department", "demo", "--stage", "analysis", "--name", "flag drift"),
+]
+
+
+@pytest.fixture(scope="module")
+def scaffolded(tmp_path_factory):
+    """`(root, env, before)`: a copy of the project with a category and a task added to the demo's flows."""
+    root = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("project") / "airnub-prefect-starter")
+    env = copy_env(root, tmp_path_factory.mktemp("prefect-home"))
+    before = snapshot(root)
+    for command, *args in ON_THE_DEMO:
+        done = generate(root, env, command, *args)
+        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
+    return root, env, before
+
+
+def test_what_is_wired_into_the_demo_lints_imports_and_is_written_once(scaffolded):
+    root, env, before = scaffolded
+    linted = subprocess.run([BIN / "ruff", "check", "flows", "scripts"], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert linted.returncode == 0, linted.stdout
+    modules = sorted({path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+                      for path in snapshot(root).keys() - before.keys() if path.endswith(".py")})
+    assert "flows.dept_demo.analysis.drift_checks.drift_checks_flow_dept_demo" in modules
+    assert "airnub_prefect_starter.core.flag_drift" in modules
+    modules += ["flows.dept_demo.analysis_flow_dept_demo", "flows.dept_demo.pipeline_flow_dept_demo"]  # wired into
+    code = ("import importlib, sys\nfor name in sys.argv[1:]:\n"
+            f"    assert importlib.import_module(name).__file__.startswith({str(root)!r}), name")
+    imported = subprocess.run([sys.executable, "-c", code, *modules], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    wired = snapshot(root)
+    for command, *args in ON_THE_DEMO:
+        again = generate(root, env, command, *args)
+        assert again.returncode == 0 and "nothing to do" in again.stdout, again.stderr
+    assert snapshot(root) == wired
+
+
+def test_a_task_that_would_replace_the_papermill_task_of_the_demos_evaluation_flow_is_refused(scaffolded):
+    root, env, _ = scaffolded
+    tree = snapshot(root)
+    done = generate(root, env, "add_task", "--department", "demo", "--stage", "analysis", "--category", "evaluation",
+                    "--name", "run notebook")
+    assert done.returncode == 2, done.stderr
+    assert "run_notebook_task: the file it would be imported into already uses that name" in done.stderr
+    assert snapshot(root) == tree
 
 
 def test_wiring_into_a_hand_written_stage_flow_is_sorted_and_idempotent():

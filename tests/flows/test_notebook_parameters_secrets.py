@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from helpers import PROJECT_ROOT, airnub, write_notebook
+from helpers import airnub, config_project, write_notebook, write_variables
 
 from airnub_prefect_starter.engine.notebook_parameters import NotebookParameterError, check_parameters, read_contract
 
@@ -37,11 +35,8 @@ def test_a_not_secret_comment_lets_a_name_through(notebook):
 
 
 def test_variables_sync_refuses_a_secret_looking_key_before_writing(subprocess_env, tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "configs", project / "configs")
-    for name in ("settings.ini", "pyproject.toml"):
-        shutil.copy(PROJECT_ROOT / name, project)
-    config = project / "configs" / "variables" / "dept_demo" / "analysis" / "training" / "notify_webhook.yaml"
+    project = config_project(tmp_path / "project")
+    config = project / "configs" / "variables" / "dept_ops" / "analysis" / "training" / "notify_webhook.yaml"
     config.write_text("message: trained\nslack:\n  channel: '#ml'\n  authToken: xoxb-123\n")
     done = airnub("variables", "sync", env={**subprocess_env, "AIRNUB_PROJECT_ROOT": str(project)})
     assert done.returncode == 2 and done.stdout == ""
@@ -54,12 +49,12 @@ def test_variables_sync_refuses_a_secret_looking_key_before_writing(subprocess_e
 def test_a_secret_key_in_one_file_stops_the_whole_sync(tmp_path, clean_variables):
     from prefect.variables import Variable
 
-    from flows.common.config import CONFIG_ROOT, ConfigError
+    from flows.common.config import ConfigError
     from flows.common.variables_sync import sync_variables
 
-    tree = shutil.copytree(PROJECT_ROOT / CONFIG_ROOT, tmp_path / "variables")
-    (tree / "dept_demo" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")  # a pending create
-    (tree / "dept_demo" / "processing" / "cleaning.yaml").write_text("db_pwd: hunter2\n")
+    tree = write_variables(tmp_path / "variables")
+    (tree / "dept_ops" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")  # a pending create
+    (tree / "dept_ops" / "processing" / "cleaning.yaml").write_text("db_pwd: hunter2\n")
     with pytest.raises(ConfigError, match="cleaning.yaml: key 'db_pwd' looks like a secret"):
         sync_variables(tree)
-    assert Variable.get("dept_demo__analysis__monitoring") is None, "no Variable was created"
+    assert Variable.get("dept_ops__analysis__monitoring") is None, "no Variable was created"

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from helpers import BILLION_LAUGHS, PROJECT_ROOT
+from helpers import BILLION_LAUGHS, write_variables
 from prefect.variables import Variable
 
-from flows.common.config import CONFIG_ROOT, ConfigError
+from flows.common.config import ConfigError
 from flows.common.variables_sync import describe, plan_sync, sync_variables
 
-TRAINING = "dept_demo__analysis__training"
+TRAINING = "dept_ops__analysis__training"
 
 
 @pytest.fixture
 def tree(tmp_path, clean_variables):
-    """A copy of the project's configs/variables/ to edit."""
-    return shutil.copytree(PROJECT_ROOT / CONFIG_ROOT, tmp_path / "variables")
+    """A configs/variables/ tree of the test's own to edit (a department's Variables)."""
+    return write_variables(tmp_path / "variables")
 
 
 def test_one_variable_per_file_named_from_its_path_and_stored_as_a_mapping(tree):
@@ -25,7 +23,7 @@ def test_one_variable_per_file_named_from_its_path_and_stored_as_a_mapping(tree)
     files = sorted(tree.rglob("*.yaml"))
     assert sorted(item.file for item in plan) == files
     assert {item.action for item in plan} == {"create"}
-    assert "dept_demo__analysis__training__notify_webhook" in {item.name for item in plan}
+    assert "dept_ops__analysis__training__notify_webhook" in {item.name for item in plan}
     assert Variable.get(TRAINING) == {"test_size": 0.25, "random_state": 42, "regularisation": 1.0}
     again = sync_variables(tree)
     assert {item.action for item in again} == {"unchanged"}
@@ -35,14 +33,14 @@ def test_one_variable_per_file_named_from_its_path_and_stored_as_a_mapping(tree)
 
 def test_dry_run_lists_what_would_change_and_writes_nothing(tree):
     sync_variables(tree)
-    (tree / "dept_demo" / "analysis" / "training.yaml").write_text("test_size: 0.3\nrandom_state: 7\n")
-    (tree / "dept_demo" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")
+    (tree / "dept_ops" / "analysis" / "training.yaml").write_text("test_size: 0.3\nrandom_state: 7\n")
+    (tree / "dept_ops" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")
     plan = sync_variables(tree, dry_run=True)
     text = describe(plan, tree, dry_run=True)
-    assert "would update  dept_demo__analysis__training  (dept_demo/analysis/training.yaml)" in text
-    assert "would create  dept_demo__analysis__monitoring" in text
+    assert "would update  dept_ops__analysis__training  (dept_ops/analysis/training.yaml)" in text
+    assert "would create  dept_ops__analysis__monitoring" in text
     assert Variable.get(TRAINING)["test_size"] == 0.25
-    assert Variable.get("dept_demo__analysis__monitoring") is None
+    assert Variable.get("dept_ops__analysis__monitoring") is None
     sync_variables(tree)
     assert Variable.get(TRAINING) == {"test_size": 0.3, "random_state": 7}
 
@@ -93,22 +91,22 @@ def _yaml11_key(text):
         "date-key", "null-key", "date-value", "nan-value", "self-alias", "too-long"])
 def test_a_bad_file_stops_the_sync_naming_it_and_nothing_is_written(tree, damage, expected):
     sync_variables(tree)
-    (tree / "dept_demo" / "analysis" / "training.yaml").write_text("test_size: 0.4\n")  # a pending update
-    (tree / "dept_demo" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")  # a pending create
-    damage(tree / "dept_demo" / "ingestion" / "inbox_csv.yaml")
+    (tree / "dept_ops" / "analysis" / "training.yaml").write_text("test_size: 0.4\n")  # a pending update
+    (tree / "dept_ops" / "analysis" / "monitoring.yaml").write_text("drift_threshold: 0.2\n")  # a pending create
+    damage(tree / "dept_ops" / "ingestion" / "inbox_csv.yaml")
     with pytest.raises(ConfigError) as dry_run:
         sync_variables(tree, dry_run=True)
     with pytest.raises(ConfigError) as refused:
         sync_variables(tree)
     assert expected in str(refused.value)
     assert str(dry_run.value) == str(refused.value), "--dry-run reports the same refusal"
-    assert str(tree / "dept_demo" / "ingestion" / "inbox_csv.yaml") in str(refused.value)
+    assert str(tree / "dept_ops" / "ingestion" / "inbox_csv.yaml") in str(refused.value)
     assert Variable.get(TRAINING)["test_size"] == 0.25, "no Variable was updated"
-    assert Variable.get("dept_demo__analysis__monitoring") is None, "no Variable was created"
+    assert Variable.get("dept_ops__analysis__monitoring") is None, "no Variable was created"
 
 
 def test_a_file_name_that_cannot_become_a_variable_is_refused(tree):
-    (tree / "dept_demo" / "analysis" / "Model Report.yaml").write_text("title: x\n")
+    (tree / "dept_ops" / "analysis" / "Model Report.yaml").write_text("title: x\n")
     with pytest.raises(ConfigError, match=r"Model Report.yaml: cannot become a Prefect Variable"):
         plan_sync(tree)
     assert Variable.get(TRAINING) is None
@@ -116,7 +114,7 @@ def test_a_file_name_that_cannot_become_a_variable_is_refused(tree):
 
 def test_an_alias_bomb_or_an_endless_file_is_refused_before_it_is_expanded(tree):
     """A few hundred bytes of nested aliases (billion laughs), or a link to a device that never ends."""
-    bomb = tree / "dept_demo" / "ingestion" / "inbox_csv.yaml"
+    bomb = tree / "dept_ops" / "ingestion" / "inbox_csv.yaml"
     bomb.write_text(BILLION_LAUGHS)
     with pytest.raises(ConfigError, match="aliases expand it to 490,329,064 values, more than the 10,000"):
         sync_variables(tree)
@@ -132,11 +130,11 @@ def test_prefects_own_validation_runs_on_every_file_before_the_first_write(tree,
     from flows.common import config
 
     sync_variables(tree)
-    (tree / "dept_demo" / "analysis" / "training.yaml").write_text("test_size: 0.4\n")  # a pending update
-    (tree / "dept_demo" / "ingestion" / "inbox_csv.yaml").write_text("pattern: '*.csv'\non: true\n")
+    (tree / "dept_ops" / "analysis" / "training.yaml").write_text("test_size: 0.4\n")  # a pending update
+    (tree / "dept_ops" / "ingestion" / "inbox_csv.yaml").write_text("pattern: '*.csv'\non: true\n")
     monkeypatch.setattr(config, "check_plain", lambda value, path: None)
     with pytest.raises(ConfigError, match=r"inbox_csv.yaml: Prefect refuses it as Variable "
-                                          r"'dept_demo__ingestion__inbox_csv' \(value: .*serializable to JSON\)"):
+                                          r"'dept_ops__ingestion__inbox_csv' \(value: .*serializable to JSON\)"):
         sync_variables(tree, dry_run=True)
     with pytest.raises(ConfigError, match=r"inbox_csv.yaml: Prefect refuses it"):
         sync_variables(tree)

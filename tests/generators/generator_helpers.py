@@ -29,9 +29,6 @@ SCAFFOLD = [
      "--name", "smooth readings"),
     ("airnub new task", "--department", "harbour_ops", "--stage", "processing", "--name", "tide report",
      "--notebook-task"),
-    # wiring into the hand-written demo flows: a category, and a task the stage flow runs itself
-    ("add_category", "--department", "demo", "--stage", "analysis", "--name", "Drift Checks"),
-    ("add_task", "--department", "demo", "--stage", "analysis", "--name", "flag drift"),
 ]
 
 

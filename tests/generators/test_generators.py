@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 from generator_helpers import BIN, SCAFFOLD, generate, snapshot
+from helpers import write_notebook
 
 DEPARTMENT = "flows/dept_harbour_ops"
 READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})
@@ -18,7 +20,7 @@ READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 
 
 def test_the_copy_holds_the_project_but_its_outputs(scaffolded):
     root, _, before = scaffolded
-    assert "nbs/reports/model_evaluation.ipynb" in before and "nbs/reports/.notest" in before
+    assert "nbs/index.ipynb" in before and "nbs/reports/.notest" in before
     assert not any(path.startswith((".venv/", ".git/", "data/")) for path in before)
 
 
@@ -45,9 +47,11 @@ def test_every_generated_module_imports_from_the_copy(scaffolded):
 
 
 def test_generated_notebook_exports_and_passes_its_own_tests(scaffolded):
-    root, env, _ = scaffolded
+    root, env, before = scaffolded
     (notebook,) = (root / "nbs" / "core").glob("*_smooth_readings.ipynb")
-    assert notebook.name == "40_smooth_readings.ipynb", "the next free number after 30_model_inference"
+    taken = [int(path[len("nbs/core/"):][:2]) for path in before if re.match(r"nbs/core/\d\d_[^/]+\.ipynb$", path)]
+    assert notebook.name == f"{(max(taken, default=-10) // 10 + 1) * 10:02d}_smooth_readings.ipynb", \
+        "the next free number (a ten) after the notebooks already in nbs/core/"
     cells = json.loads(notebook.read_text())["cells"]
     assert "".join(cells[0]["source"]) == "#| default_exp core.smooth_readings"
     exported = snapshot(root)
@@ -65,11 +69,11 @@ def test_generated_notebook_exports_and_passes_its_own_tests(scaffolded):
 @pytest.mark.integration
 def test_new_department_runs_its_category_task_and_report(scaffolded):
     root, env, _ = scaffolded
-    features = root / "data" / "processed" / "wine_features.parquet"
-    features.parent.mkdir(parents=True, exist_ok=True)
-    READINGS.to_parquet(features, index=False)
-    done = subprocess.run([BIN / "airnub", "run", "harbour_ops", "--json"], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=600)
+    readings = root / "data" / "processed" / "readings.parquet"
+    readings.parent.mkdir(parents=True, exist_ok=True)
+    READINGS.to_parquet(readings, index=False)
+    done = subprocess.run([BIN / "airnub", "run", "harbour_ops", "--json"], cwd=root, capture_output=True, text=True,
+                          env={**env, "AIRNUB_INPUT_TABLE": str(readings)}, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     assert result["ingestion"] == {} and result["analysis"] == {}
@@ -95,12 +99,14 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
     from helpers import PROJECT_ROOT
 
     original, changed = (PROJECT_ROOT / "prefect.local.yaml").read_text(), (root / "prefect.local.yaml").read_text()
-    assert changed.startswith(original), "comments, anchors and existing deployments stay byte for byte"
-    added = changed[len(original):]
+    kept = re.sub(r"^deployments: \[\]\n\Z", "deployments:\n", original, flags=re.MULTILINE)  # none yet: a list now
+    assert changed.startswith(kept), "comments, anchors and existing deployments stay byte for byte"
+    added = changed[len(kept):]
     assert added.startswith("  # --- department: harbour_ops ---") and added.count("*local_process") == 4
     deployments = {d["name"]: d for d in yaml.safe_load(changed)["deployments"]}
     scheduled = {name for name, d in deployments.items() if d.get("schedules")}
-    assert scheduled == {"pipeline-dept-demo", "pipeline-dept-harbour-ops"}, "the whole pipeline runs every morning"
+    already = {d["name"] for d in yaml.safe_load(original)["deployments"] if d.get("schedules")}
+    assert scheduled == already | {"pipeline-dept-harbour-ops"}, "the whole pipeline runs every morning"
     pipeline = deployments["pipeline-dept-harbour-ops"]
     assert pipeline["entrypoint"] == f"{DEPARTMENT}/pipeline_flow_dept_harbour_ops.py:pipeline_flow_dept_harbour_ops"
     assert pipeline["schedules"] == [{"cron": "0 6 * * *", "timezone": "UTC"}]
@@ -120,8 +126,6 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
     ("add_category", ("--department", "harbour_ops", "--stage", "processing", "--name", "Tide Report"),
      "already a task"),
     ("add_category", ("--department", "nowhere", "--stage", "processing", "--name", "Tides"), "does not exist"),
-    ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--name", "data cleaning"),
-     "does not export data_cleaning()"),
     ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--category", "berths", "--name", "x"),
      "category: 'berths' does not exist"),
     ("add_task", ("--department", "harbour_ops", "--stage", "processing", "--category", "tide_gauges",
@@ -134,9 +138,6 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
                   "--name", "window"), "the generated notebook already uses the name 'window'"),
     ("airnub new task", ("--department", "harbour_ops", "--stage", "analysis", "--name", "Result"),
      "the generated notebook already uses the name 'result'"),
-    # the wrapper run_notebook_task would replace the papermill task the demo's evaluation flow imports
-    ("add_task", ("--department", "demo", "--stage", "analysis", "--category", "evaluation", "--name", "run notebook"),
-     "run_notebook_task: the file it would be imported into already uses that name"),
     ("airnub new category", ("--department", "harbour_ops", "--stage", "processing"), "expected --name"),
 ])
 def test_refused_input_writes_nothing(scaffolded, command, args, named):
@@ -153,10 +154,24 @@ def test_dry_run_lists_the_files_and_writes_none(scaffolded):
     done = generate(root, env, "add_task", "--department", "harbour_ops", "--stage", "analysis", "--name",
                     "rank berths", "--dry-run", yes=False)
     assert done.returncode == 0, done.stderr
-    assert "create nbs/core/60_rank_berths.ipynb" in done.stdout
+    (smooth,) = (root / "nbs" / "core").glob("*_smooth_readings.ipynb")  # the last notebook added
+    assert f"create nbs/core/{int(smooth.name[:2]) + 10:02d}_rank_berths.ipynb" in done.stdout
     assert "create airnub_prefect_starter/core/rank_berths.py (nbdev-export)" in done.stdout
     assert f"change {DEPARTMENT}/analysis_flow_dept_harbour_ops.py" in done.stdout
     assert snapshot(root) == tree
+
+
+def test_a_task_named_like_a_notebook_that_exports_something_else_is_refused(scaffolded):
+    root, env, _ = scaffolded
+    taken = write_notebook(root / "nbs" / "core" / "95_berth_counts.ipynb", None, "#| default_exp core.berths")
+    try:
+        tree = snapshot(root)
+        done = generate(root, env, "add_task", "--department", "harbour_ops", "--stage", "processing", "--name",
+                        "berth counts")
+        assert done.returncode == 2 and "95_berth_counts.ipynb exists and does not export berth_counts()" in done.stderr
+        assert snapshot(root) == tree
+    finally:
+        taken.unlink()
 
 
 def test_a_failure_half_way_undoes_everything(scaffolded):

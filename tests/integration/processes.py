@@ -29,10 +29,10 @@ def stop(process: subprocess.Popen, grace_seconds: float = 20) -> None:
 
 
 @contextmanager
-def background(command: list[str], env: dict, log: Path) -> Iterator[subprocess.Popen]:
-    """Run `command` from the project root in its own process group, output to `log`; stop it on exit."""
+def background(command: list[str], env: dict, log: Path, cwd: Path = PROJECT_ROOT) -> Iterator[subprocess.Popen]:
+    """Run `command` in the project (`cwd`) in its own process group, output to `log`; stop it on exit."""
     with open(log, "ab") as output:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
         yield process
@@ -55,7 +55,7 @@ def wait_healthy(api_url: str, process: subprocess.Popen, log: Path, timeout_sec
     raise AssertionError(f"no answer from {api_url} after {timeout_seconds} s:\n{log.read_text()[-3000:]}")
 
 
-def make(*args: str, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
-    """`make ARGS` in the project, as a user types it; output captured."""
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
+def make(*args: str, env: dict, timeout: float = 300, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+    """`make ARGS` in the project (`cwd`), as a user types it; output captured."""
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)

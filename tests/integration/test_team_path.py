@@ -1,4 +1,6 @@
-"""The team path, as a user walks it: serve, variables, deploy, worker, run; then a server restart."""
+"""The team path, as a user walks it: serve, variables, deploy, worker, run; then a server restart.
+
+On a project with a department of its own (the `department_project` fixture), as a project without the demo has."""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ import time
 
 import pandas as pd
 import pytest
+import yaml
 from helpers import PROJECT_ROOT
 from integration.processes import background, make
 
-from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
 from airnub_prefect_starter.engine.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -37,55 +39,55 @@ def server_state(env: dict) -> dict:
     return json.loads(done.stdout)
 
 
-def test_serve_variables_deploy_worker_run_and_restart(server, tmp_path):
-    wines = load_bundled_wine().head(6).assign(alcohol=lambda f: f["alcohol"] + 0.5)
-    inbox = tmp_path / "data" / "external" / "inbox"
-    inbox.mkdir(parents=True)
-    wines.to_csv(inbox / "harvest_north.csv", index=False)
-    wines.head(3).to_csv(inbox / "other_notes.csv", index=False)
+def test_serve_variables_deploy_worker_run_and_restart(server, department_project, tmp_path):
+    root, project_env = department_project
+    env = {**server.env, **{name: project_env[name] for name in ("AIRNUB_PROJECT_ROOT", "PYTHONPATH",
+                                                                  "AIRNUB_INPUT_TABLE")}}
+    files = sorted((root / "configs" / "variables").rglob("*.yaml"))
+    declared = yaml.safe_load((root / "prefect.local.yaml").read_text())["deployments"]
+    edited = {"input_table": "", "output_folder": "dept_harbour_ops/analysis", "title": "Tides, edited on the server"}
 
     with server.start() as startup_seconds:
         print(f"server answered after {startup_seconds:.1f} s")
-        synced = make("variables", env=server.env)
+        synced = make("variables", env=env, cwd=root)
         assert synced.returncode == 0, synced.stderr
-        assert "7 Variable(s): 7 created, 0 updated, 0 unchanged" in synced.stdout
-        again = make("variables", "DRY_RUN=1", env=server.env)
-        assert "7 Variable(s): 0 would create, 0 would update, 7 unchanged" in again.stdout, again.stdout
+        assert f"{len(files)} Variable(s): {len(files)} created, 0 updated, 0 unchanged" in synced.stdout
+        again = make("variables", "DRY_RUN=1", env=env, cwd=root)
+        assert f"{len(files)} Variable(s): 0 would create, 0 would update, {len(files)} unchanged" in again.stdout
 
-        deployed = make("deploy", env=server.env)
+        deployed = make("deploy", env=env, cwd=root)
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
         # A Variable edited on the server (as from the UI) is what the next run reads, not the YAML file.
-        subprocess.run([*PREFECT, "variable", "set", "dept_demo__ingestion__inbox_csv", '{"pattern": "harvest_*.csv"}',
-                        "--overwrite"], env=server.env, check=True, capture_output=True, timeout=120)
+        subprocess.run([*PREFECT, "variable", "set", "dept_harbour_ops__analysis__tide_report", json.dumps(edited),
+                        "--overwrite"], env=env, check=True, capture_output=True, timeout=120)
 
-        with background(["make", "--no-print-directory", "worker"], server.env, tmp_path / "worker.log"):
+        with background(["make", "--no-print-directory", "worker"], env, tmp_path / "worker.log", cwd=root):
             started = time.monotonic()
-            # The scheduled deployment: the whole pipeline, so the morning run retrains and reports too.
-            run = subprocess.run([*PREFECT, "deployment", "run", "pipeline-dept-demo/pipeline-dept-demo",
-                                  "--watch", "--watch-timeout", "420"], env=server.env, capture_output=True, text=True,
+            # The scheduled deployment: the whole pipeline, so the morning run processes and reports too.
+            run = subprocess.run([*PREFECT, "deployment", "run", "pipeline-dept-harbour-ops/pipeline-dept-harbour-ops",
+                                  "--watch", "--watch-timeout", "420"], env=env, capture_output=True, text=True,
                                  timeout=480)
             print(f"deployment run took {time.monotonic() - started:.1f} s")
         assert run.returncode == 0, run.stdout + run.stderr + (tmp_path / "worker.log").read_text()[-3000:]
         assert "Completed" in run.stdout
 
-    assert len(pd.read_csv(tmp_path / "data" / "raw" / "wine.csv")) == 178
-    manifest = json.loads((tmp_path / "data" / "raw" / "ingest_manifest.json").read_text())
-    assert [record["source"] for record in manifest.values()] == ["harvest_north.csv"], "the Variable's pattern"
-    assert (tmp_path / "data" / "processed" / "wine_features.parquet").is_file(), "processing ran"
-    assert (tmp_path / "models" / "wine_classifier.joblib").is_file(), "the model was retrained"
-    assert list((tmp_path / "reports").glob("model_evaluation/*/model_evaluation.html")), "the report was refreshed"
+    smoothed = tmp_path / "data" / "processed" / "dept_harbour_ops" / "processing" / "smooth_readings.parquet"
+    assert pd.read_parquet(smoothed)["level"].tolist() == [1.0, 2.0, 3.0, 5.0, 7.0], "processing ran, from the copy"
+    (report,) = (tmp_path / "reports").glob("tide_report/*/tide_report.html")
+    assert "Tides, edited on the server" in report.read_text(), "the run read the Variable edited on the server"
 
     with server.start() as startup_seconds:
         print(f"server restart answered after {startup_seconds:.1f} s")
-        state = server_state(server.env)
-    assert state["variables"]["dept_demo__analysis__training"] == {"test_size": 0.25, "random_state": 42,
-                                                                   "regularisation": 1.0}
-    assert state["variables"]["dept_demo__ingestion__inbox_csv"] == {"pattern": "harvest_*.csv"}
-    assert len(state["variables"]) == 7
+        state = server_state(env)
+    assert state["variables"]["dept_harbour_ops__analysis__tide_report"] == edited
+    assert state["variables"]["dept_harbour_ops__processing__smooth_readings"] == {
+        "input_table": "", "output_folder": "dept_harbour_ops/processing", "window": 3, "columns": []}
+    assert len(state["variables"]) == len(files)
     pool = load_settings(PROJECT_ROOT).work_pool
-    assert state["deployments"] == {
-        "pipeline-dept-demo": [pool, ["dept_demo", "pipeline"], 1],
-        "ingestion-dept-demo": [pool, ["dept_demo", "ingestion"], 0],
-        "processing-dept-demo": [pool, ["dept_demo", "processing"], 0],
-        "analysis-dept-demo": [pool, ["analysis", "dept_demo"], 0],
+    assert len(state["deployments"]) == len(declared)
+    assert {name: value for name, value in state["deployments"].items() if "harbour-ops" in name} == {
+        "pipeline-dept-harbour-ops": [pool, ["dept_harbour_ops", "pipeline"], 1],
+        "ingestion-dept-harbour-ops": [pool, ["dept_harbour_ops", "ingestion"], 0],
+        "processing-dept-harbour-ops": [pool, ["dept_harbour_ops", "processing"], 0],
+        "analysis-dept-harbour-ops": [pool, ["analysis", "dept_harbour_ops"], 0],
     }

@@ -1,6 +1,7 @@
 """A worker stopped in the middle of a deployment run: what the user sees, and that the next run succeeds.
 
-The analysis deployment is stopped while its report notebook runs in a kernel, once with SIGTERM
+On a project with a department of its own (the `department_project` fixture), as a project without the demo has:
+its analysis deployment is stopped while its report notebook runs in a kernel, once with SIGTERM
 to the worker's process group (`kill`, a service manager) and once with SIGKILL (a crash, the OOM
 killer). A process worker starts each flow run in a session of its own, and the kernel has one too,
 so neither signal reaches them directly: what happens to them is what Prefect and Jupyter do.
@@ -24,7 +25,7 @@ import psutil
 import pytest
 from integration.processes import background, make
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.filters import LogFilter, LogFilterTextSearch
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import State
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -98,15 +99,11 @@ def start_analysis_and_stop_worker(client: SyncPrefectClient, deployment_id, sta
     return run_id
 
 
-def reuse_logged(client: SyncPrefectClient) -> bool:
-    """Training and scoring were served from the cache; the report ran again, or was cached when the killed run's
-    kernel had finished it before the crash."""
-    messages = [log.message for query in ('"from the cache"', '"Ran model_evaluation.ipynb"')
-                for log in client.read_logs(LogFilter(text=LogFilterTextSearch(query=query)), limit=200)]
-    return all(f"{task}: served from the cache; nothing it depends on changed" in messages
-               for task in ("train_model_task", "score_features_task")) and any(
-        message.startswith(("Ran model_evaluation.ipynb", "model_evaluation.ipynb: served from the cache"))
-        for message in messages)
+def report_logged(client: SyncPrefectClient, run_id: str) -> bool:
+    """The flow run `run_id` logged that it ran its report notebook (or took it from the cache)."""
+    logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])), limit=200)
+    return any(log.message.startswith(("Ran tide_report.ipynb", "tide_report.ipynb: served from the cache"))
+               for log in logs)
 
 
 def lock_is_free(data_root: Path) -> bool:
@@ -134,23 +131,27 @@ def assert_outputs_whole(root: Path) -> None:
             nbformat.read(path, as_version=4)
 
 
-def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
+def test_worker_stopped_mid_run_then_the_next_run_completes(server, department_project, tmp_path):
     timings, started = {}, []
+    root, project_env = department_project
+    env = {**server.env, **{name: project_env[name] for name in ("AIRNUB_PROJECT_ROOT", "PYTHONPATH",
+                                                                  "AIRNUB_INPUT_TABLE")},
+           "REPORT_SECONDS": "8"}  # the report's kernel runs that long: long enough to be stopped mid-run
     try:
         with server.start(), temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
                 get_client(sync_client=True) as client:
             for target in ("variables", "deploy"):
-                done = make(target, env=server.env)
+                done = make(target, env=env, cwd=root)
                 assert done.returncode == 0, done.stdout + done.stderr
             deployments = {name: client.read_deployment_by_name(f"{name}/{name}").id
-                           for name in ("ingestion-dept-demo", "processing-dept-demo", "analysis-dept-demo")}
+                           for name in ("processing-dept-harbour-ops", "analysis-dept-harbour-ops")}
 
             # SIGTERM: the worker stops at once and takes the flow run's process down with it (the kernel follows).
-            with background(WORKER, server.env, tmp_path / "worker-1.log") as worker:
-                for name in ("ingestion-dept-demo", "processing-dept-demo"):
-                    assert (state := run_to_end(client, deployments[name], started)).is_completed(), state
-                terminated = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], started, worker,
-                                                            signal.SIGTERM)
+            with background(WORKER, env, tmp_path / "worker-1.log", cwd=root) as worker:
+                processed = run_to_end(client, deployments["processing-dept-harbour-ops"], started)
+                assert processed.is_completed(), processed
+                terminated = start_analysis_and_stop_worker(client, deployments["analysis-dept-harbour-ops"], started,
+                                                            worker, signal.SIGTERM)
             timings["SIGTERM: processes gone"] = wait_for(lambda: not run_processes(terminated), 60,
                                                           "the flow run's process and kernel ended")
             # Two outcomes, by a race: when the worker stops the flow run, Prefect 3.9 records no final state and
@@ -162,9 +163,9 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
             assert_outputs_whole(tmp_path)
 
             # SIGKILL: the flow run's process outlives its worker, fails on its next log line, reports Crashed.
-            with background(WORKER, server.env, tmp_path / "worker-2.log") as worker:
-                killed = start_analysis_and_stop_worker(client, deployments["analysis-dept-demo"], started, worker,
-                                                        signal.SIGKILL)
+            with background(WORKER, env, tmp_path / "worker-2.log", cwd=root) as worker:
+                killed = start_analysis_and_stop_worker(client, deployments["analysis-dept-harbour-ops"], started,
+                                                        worker, signal.SIGKILL)
             clock = time.monotonic()
             timings["SIGKILL: Crashed"] = wait_for(lambda: state_of(client, killed).is_crashed(), 60, "Crashed")
             crashed = state_of(client, killed)
@@ -174,19 +175,19 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, tmp_path):
             assert lock_is_free(tmp_path / "data")
             assert_outputs_whole(tmp_path)
 
-            # A new worker, a new run: Completed, the model and predictions reused from the cache.
-            reused = [tmp_path / "models" / "wine_classifier.joblib",
-                      tmp_path / "data" / "processed" / "wine_predictions.parquet"]
-            before = [path.stat().st_mtime_ns for path in reused]
-            with background(WORKER, server.env, tmp_path / "worker-3.log"):
+            # A new worker, a new run: Completed, its report written whole; what processing wrote is left as it was.
+            processed = tmp_path / "data" / "processed" / "dept_harbour_ops" / "processing" / "smooth_readings.parquet"
+            before = processed.stat().st_mtime_ns
+            with background(WORKER, env, tmp_path / "worker-3.log", cwd=root):
                 clock = time.monotonic()
-                state = run_to_end(client, deployments["analysis-dept-demo"], started)
+                state = run_to_end(client, deployments["analysis-dept-harbour-ops"], started)
                 timings["next run"] = time.monotonic() - clock
                 assert state.is_completed(), state
                 # Logs reach the API in batches, after the state, sent by the run's process as it ends: wait for
                 # them while the worker still runs (stopping it at once could stop that process before they leave).
-                wait_for(lambda: reuse_logged(client), 90, "the next run's log says what it reused")
-        assert [path.stat().st_mtime_ns for path in reused] == before
+                wait_for(lambda: report_logged(client, started[-1]), 90, "the next run's log says it ran the report")
+        assert processed.stat().st_mtime_ns == before
+        assert list((tmp_path / "reports").glob("tide_report/*/tide_report.html")), "the report of the next run"
         assert_outputs_whole(tmp_path)
         print(", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))
     finally:
