@@ -59,6 +59,7 @@ def test_the_end_of_a_run_says_what_happened_in_a_few_lines(department_project, 
     again = run_in(root, "run", "harbour_ops", env=department_env)
     assert again.returncode == 0 and again.stdout.startswith("pipeline-dept-harbour-ops: completed in "), again.stderr
     assert len(again.stdout.strip().splitlines()) <= 5 and "report: " in again.stdout, again.stdout
+    assert f"report: {report}" in again.stdout.splitlines(), "nothing changed: the report is the first run's, cached"
 
 
 @pytest.mark.parametrize(("args", "named", "listed"), [

@@ -245,5 +245,12 @@ def run_notebook(
         raise NotebookExecutionError(error)
     if cache:
         record = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(run).items()}
-        cache.store("notebooks", key, record, outputs=[output, html, *([run.full_html] if report_mode else [])])
+        outputs = [output, html, *([run.full_html] if report_mode else [])]
+        cache.store("notebooks", key, record, outputs=outputs)
+        # A file a parameter names that the run wrote (a summary table) did not exist for this key and does for the
+        # next run's: remember the run under the key of the files as the run left them too.
+        after, _ = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name,
+                           report_mode)
+        if after != key:
+            cache.store("notebooks", after, record, outputs=outputs)
     return run

@@ -71,3 +71,17 @@ def test_no_cache_forces_a_run(summing):
     notebook, _, first = summing
     forced = notebook_flow(str(notebook), use_cache=False)
     assert not forced.from_cache and forced.run_dir != first.run_dir
+
+
+def test_a_file_the_run_writes_does_not_make_the_next_run_miss(notebooks_dir, tmp_path):
+    """A parameter that names the run's own output (a summary table): the file is there for the second run only."""
+    summary = tmp_path / "summary.csv"
+    notebook = write_notebook(notebooks_dir / "summary.ipynb", f"summary_table: str = {str(summary)!r}",
+                              "from pathlib import Path\nPath(summary_table).write_text('total\\n3\\n')")
+    first = notebook_flow(str(notebook))
+    assert not first.from_cache and summary.exists()
+    again = notebook_flow(str(notebook))
+    assert again.from_cache and again.run_dir == first.run_dir, "nothing changed since the first run ended"
+    summary.write_text("total\n4\n")  # edited (or damaged) since: the run makes it again
+    third = notebook_flow(str(notebook))
+    assert not third.from_cache and summary.read_text() == "total\n3\n"
