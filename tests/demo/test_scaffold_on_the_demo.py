@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from generators.generator_helpers import BIN, copy_env, copy_project, generate, snapshot
+from generators.generator_helpers import BIN, assert_again_changes_nothing, generate, scaffold_copy, snapshot
 from helpers import PROJECT_ROOT
 
 from flows.scaffolding.python_edit import add_before_return, add_import, add_parameter
@@ -22,13 +22,8 @@ ON_THE_DEMO = [
 @pytest.fixture(scope="module")
 def scaffolded(tmp_path_factory):
     """`(root, env, before)`: a copy of the project with a category and a task added to the demo's flows."""
-    root = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("project") / "airnub-prefect-starter")
-    env = copy_env(root, tmp_path_factory.mktemp("prefect-home"))
-    before = snapshot(root)
-    for command, *args in ON_THE_DEMO:
-        done = generate(root, env, command, *args)
-        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
-    return root, env, before
+    return scaffold_copy(PROJECT_ROOT, tmp_path_factory.mktemp("project"), tmp_path_factory.mktemp("prefect-home"),
+                         ON_THE_DEMO)
 
 
 def test_what_is_wired_into_the_demo_lints_imports_and_is_written_once(scaffolded):
@@ -46,11 +41,7 @@ def test_what_is_wired_into_the_demo_lints_imports_and_is_written_once(scaffolde
     imported = subprocess.run([sys.executable, "-c", code, *modules], cwd=root, env=env, capture_output=True,
                               text=True, timeout=300)
     assert imported.returncode == 0, imported.stderr
-    wired = snapshot(root)
-    for command, *args in ON_THE_DEMO:
-        again = generate(root, env, command, *args)
-        assert again.returncode == 0 and "nothing to do" in again.stdout, again.stderr
-    assert snapshot(root) == wired
+    assert_again_changes_nothing(root, env, ON_THE_DEMO)
 
 
 def test_a_task_that_would_replace_the_papermill_task_of_the_demos_evaluation_flow_is_refused(scaffolded):

@@ -55,3 +55,25 @@ def generate(root: Path, env: dict, command: str, *args: str, yes: bool = True) 
         [sys.executable, f"scripts/generators/{command}.py"]
     return subprocess.run([*head, *args, *(["--yes"] if yes else [])], cwd=root, env=env, capture_output=True,
                           text=True, timeout=300)
+
+
+def scaffold_copy(source: Path, folder: Path, prefect_home: Path, commands: list[tuple[str, ...]]
+                  ) -> tuple[Path, dict, dict]:
+    """`(root, env, before)`: a copy of the project at `source` in `folder`, `commands` run in it as a user runs them,
+    and the snapshot of the copy before they ran."""
+    root = copy_project(source, folder / "airnub-prefect-starter")
+    env = copy_env(root, prefect_home)
+    before = snapshot(root)
+    for command, *args in commands:
+        done = generate(root, env, command, *args)
+        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
+    return root, env, before
+
+
+def assert_again_changes_nothing(root: Path, env: dict, commands: list[tuple[str, ...]]) -> None:
+    """Running `commands` again says "nothing to do" and leaves every file of the copy as it was."""
+    tree = snapshot(root)
+    for command, *args in commands:
+        again = generate(root, env, command, *args)
+        assert again.returncode == 0 and "nothing to do" in again.stdout, again.stderr
+    assert snapshot(root) == tree

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from generator_helpers import BIN, SCAFFOLD, generate, snapshot
+from generator_helpers import BIN, SCAFFOLD, assert_again_changes_nothing, generate, snapshot
 from helpers import write_notebook
 
 DEPARTMENT = "flows/dept_harbour_ops"
@@ -87,11 +87,7 @@ def test_new_department_runs_its_category_task_and_report(scaffolded):
 
 def test_running_the_generators_again_changes_nothing(scaffolded):
     root, env, _ = scaffolded
-    scaffolded_tree = snapshot(root)
-    for command, *args in SCAFFOLD:
-        done = generate(root, env, command, *args)
-        assert done.returncode == 0 and "nothing to do" in done.stdout, done.stderr
-    assert snapshot(root) == scaffolded_tree
+    assert_again_changes_nothing(root, env, SCAFFOLD)
 
 
 def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded):

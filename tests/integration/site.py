@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -63,3 +64,14 @@ def _heading(page, level: int, text: str):
     return page.get_by_role("heading", level=level, name=text).first
 
 
+@contextmanager
+def browser_page():
+    """A page of a headless Chromium (1400 x 1000), closed with its browser when the block ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
