@@ -39,7 +39,7 @@ def in_process_subflows() -> Iterator[None]:
     Use it as a decorator under `@flow` on a parent flow: `@in_process_subflows()`.
 
     A child flow running in its parent's process is covered by the parent's heartbeat (a crash
-    takes both); for the demo pipeline's nine nested runs, waiting for their heartbeat threads
+    takes both); for a pipeline's nested runs (stages, then categories), waiting for their heartbeat threads
     was most of a run with nothing to do.
     """
     with without_heartbeats():
