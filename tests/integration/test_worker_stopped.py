@@ -162,8 +162,10 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, department_p
             assert lock_is_free(tmp_path / "data")
             assert_outputs_whole(tmp_path)
 
-            # SIGKILL: the flow run's process outlives its worker, fails on its next log line, reports Crashed.
-            with background(WORKER, env, tmp_path / "worker-2.log", cwd=root) as worker:
+            # SIGKILL: the flow run's process outlives its worker, fails on its next log line, reports Crashed. A cache
+            # folder of its own: the run above may have finished its report (and cached it) before it crashed.
+            uncached = {**env, "AIRNUB_CACHE_DIR": str(tmp_path / "cache-after-sigterm")}
+            with background(WORKER, uncached, tmp_path / "worker-2.log", cwd=root) as worker:
                 killed = start_analysis_and_stop_worker(client, deployments["analysis-dept-harbour-ops"], started,
                                                         worker, signal.SIGKILL)
             clock = time.monotonic()
