@@ -117,7 +117,7 @@ docs-serve: docs ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); ed
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py
 serve: $(INSTALLED) ## start a Prefect server on SERVER_HOST:SERVER_PORT (127.0.0.1:4200), database in .prefect/
-	PREFECT_HOME=$(SERVER_HOME) $(BIN)/prefect server start --host $(SERVER_HOST) --port $(SERVER_PORT)
+	PREFECT_HOME=$(SERVER_HOME) $(BIN)/python -m flows.common.prefect_server --host $(SERVER_HOST) --port $(SERVER_PORT)
 
 variables: $(INSTALLED) ## validate configs/variables/ and sync them to Prefect Variables (DRY_RUN=1: only list)
 	$(API) $(BIN)/airnub variables sync $(if $(DRY_RUN),--dry-run)

@@ -212,3 +212,59 @@ def test_the_runner_keeps_the_project_code_it_loaded_until_a_file_of_it_changes(
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["unchanged: True True", "edited: False False True"], done.stdout
+
+
+BUSY_WRITER = """
+import sqlite3, sys, threading, time
+
+import httpx
+
+api, database = sys.argv[1], sys.argv[2]
+stop = threading.Event()
+
+
+def write():  # another writer to the server's database, as Prefect's own event and task-run recorders are
+    connection = sqlite3.connect(database, timeout=60, isolation_level=None)
+    connection.execute("CREATE TABLE IF NOT EXISTS airnub_busy_probe (at REAL)")
+    while not stop.is_set():
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO airnub_busy_probe VALUES (?)", (time.time(),))
+        time.sleep(0.002)
+        connection.execute("COMMIT")
+        time.sleep(0.005)
+    connection.execute("DROP TABLE airnub_busy_probe")
+    connection.close()
+
+
+writer = threading.Thread(target=write)
+writer.start()
+answers = []
+try:
+    with httpx.Client(base_url=api, timeout=60) as client:  # no retries: each answer as the server gives it
+        flow = client.post("/flows/", json={"name": "busy-probe"}).json()["id"]
+        for n in range(20):
+            run = client.post("/flow_runs/", json={"flow_id": flow, "state": {"type": "PENDING"}})
+            answers.append(run.status_code)
+            if run.status_code == 201:
+                answers.append(client.post("/task_runs/", json={"flow_run_id": run.json()["id"], "task_key": "probe",
+                                                                "dynamic_key": str(n), "name": "probe"}).status_code)
+finally:
+    stop.set()
+    writer.join()
+print(" ".join(map(str, answers)))
+"""
+
+
+def test_the_project_server_waits_for_a_busy_database_instead_of_answering_503(airnub_server):
+    """Runs and task runs are created while another writer commits to the database: none is refused.
+
+    Prefect's server on SQLite answers 503 when a transaction that read first cannot take the write lock, and the
+    client then sleeps 2**n s: the 2 s pauses of cached runs (PrefectHQ/prefect#18934). The project's server begins
+    its transactions IMMEDIATE (flows/common/prefect_server.py), so they wait for the lock instead.
+    """
+    state = json.loads((Path(airnub_server["AIRNUB_SERVER_HOME"]) / "airnub-server.json").read_text())
+    database = Path(state["home"]) / "prefect.db"
+    done = subprocess.run([sys.executable, "-c", BUSY_WRITER, state["api_url"], str(database)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["201"] * 40, done.stdout

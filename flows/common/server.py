@@ -1,6 +1,7 @@
 """The project's own Prefect server: started in the background, reused by every command, stopped on request.
 
-`airnub server start` runs `prefect server start` (database and logs in `server_home`, `.prefect/`
+`airnub server start` runs `prefect server start` (through `flows/common/prefect_server.py`, which keeps
+its SQLite database from answering "busy"; database and logs in `server_home`, `.prefect/`
 by default), a static file server for the reports folder (`flows/common/reports_server.py`, on
 `reports_port`) and a warm runner beside it (`flows/common/runner.py`: a process that has Prefect and
 the project's libraries imported and forks a child for each command), each in a session of its
@@ -199,14 +200,13 @@ def start(config: ServerConfig, say: Callable[[str], None] = print) -> dict:
     env.pop("PREFECT_API_URL", None)
     # the UI's pages call the API at this address (Prefect's default names port 4200, whatever --port says)
     env.setdefault("PREFECT_UI_API_URL", f"http://{link_host(config.host)}:{config.port}/api")
-    bin_dir = Path(sys.executable).parent
     processes, logs = {}, {"server": config.home / "server.log", "runner": config.home / "runner.log"}
     external = healthy(config.api_url)
     if not external:
         if _port_taken(config.host, config.port):
             raise ServerError(f"{config.host}:{config.port} is in use by something that is not a Prefect server; "
                               f"set server_port in {SETTINGS_FILE} (or AIRNUB_SERVER_PORT)")
-        processes["server"] = _spawn([str(bin_dir / "prefect"), "server", "start", "--host", config.host,
+        processes["server"] = _spawn([sys.executable, "-m", "flows.common.prefect_server", "--host", config.host,
                                       "--port", str(config.port)], env, logs["server"], config.root)
     config.socket_path.unlink(missing_ok=True)
     processes["runner"] = _spawn([sys.executable, "-m", "flows.common.runner", str(config.socket_path)],
