@@ -55,6 +55,10 @@ $(INSTALLED):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# jsonschema imports rfc3987-syntax, an optional IRI format checker that jupyter-events' extra pulls in, and it
+	@# builds ~35 Earley parsers at import: 1.1 s in every process that imports Prefect, nbformat's validator or
+	@# JupyterLab (python-jsonschema/jsonschema#1428). No schema of this stack uses the iri formats it checks.
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	rm -f $(VENV)/.installed*
 	touch $@
 

@@ -50,6 +50,14 @@ def test_the_package_never_imports_prefect():
     assert done.stdout.strip() == "[]"
 
 
+def test_no_process_that_imports_prefect_builds_the_iri_parsers():
+    """`make setup` leaves out rfc3987-syntax: jsonschema (which Prefect, nbformat's validator and JupyterLab import)
+    would import it and build its Earley parsers, 1.1 s in every such process, for a format no schema here uses."""
+    code = "import sys, jsonschema, prefect; print('rfc3987_syntax' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", "rfc3987-syntax is installed: make setup uninstalls it"
+
+
 def test_every_notebook_uses_the_project_kernel():
     kernel = load_settings(PROJECT_ROOT).kernel_name
     notebooks = sorted((PROJECT_ROOT / "nbs").rglob("*.ipynb"))
