@@ -20,7 +20,7 @@ from .notebook_values import RECORD_MIME
 from .storage import write_atomic
 
 # %% auto #0
-__all__ = ['REMOVE_CELL', 'REMOVE_INPUT', 'REMOVE_OUTPUT', 'first_heading', 'title_parameter', 'render_html']
+__all__ = ['REMOVE_CELL', 'REMOVE_INPUT', 'REMOVE_OUTPUT', 'first_heading', 'title_parameter', 'render_html', 'warm_up']
 
 # %% ../../nbs/engine/43_report_html.ipynb #c005
 REMOVE_CELL, REMOVE_INPUT, REMOVE_OUTPUT = "remove-cell", "remove-input", "remove-output"
@@ -87,3 +87,8 @@ def render_html(
     nb.metadata["title"] = title or first_heading(nb) or Path(notebook_file).stem
     body = _page(nb, report_mode, developer_notes)
     return write_atomic(html_file, lambda partial: partial.write_text(body, encoding="utf-8"))
+
+# %% ../../nbs/engine/43_report_html.ipynb #c014
+def warm_up() -> None:
+    "Make this process's shared exporter now and compile its templates (about a second), before a first report."
+    _page(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), report_mode=False, developer_notes=False)

@@ -51,16 +51,14 @@ def preload() -> None:
     # What Prefect imports on a flow's first call (about 0.5 s in every child otherwise): the engines, the
     # parameter encoder of subflows (FastAPI's), the flow graph helpers and concurrency limits.
     import fastapi.encoders  # noqa: F401
-    import nbformat
     import prefect.concurrency.sync  # noqa: F401
     import prefect.flow_engine  # noqa: F401
     import prefect.task_engine  # noqa: F401
     import prefect.utilities.visualization  # noqa: F401
 
-    from airnub_prefect_starter.engine.report_html import _page
+    from airnub_prefect_starter.engine.report_html import warm_up
 
-    # nbconvert loads and compiles its templates on an exporter's first page (about a second): once, here
-    _page(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), report_mode=False, developer_notes=False)
+    warm_up()  # the reports' exporter and its compiled templates (about a second): once, here
     PRELOADED.update({name: _signature(module) for name, module in _project_modules().items()})
 
 
