@@ -10,7 +10,15 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, airnub, free_port, output_overrides, own_notebooks_dir
+from helpers import (
+    PROJECT_ROOT,
+    airnub,
+    free_port,
+    migrated_prefect_database,
+    output_overrides,
+    own_notebooks_dir,
+    seed_prefect_home,
+)
 
 from airnub_prefect_starter.engine.settings import load_settings
 
@@ -29,7 +37,15 @@ def project(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def airnub_server(tmp_path_factory):
+def prefect_database(tmp_path_factory, worker_id):
+    """A migrated Prefect database, made once per test run (shared by the xdist test processes) for
+    `seed_prefect_home` to copy into the home of each server a test starts."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    return migrated_prefect_database(shared / "prefect-database")
+
+
+@pytest.fixture(scope="session")
+def airnub_server(tmp_path_factory, prefect_database):
     """The environment of `airnub` commands that share one project server, as a user's commands do.
 
     `airnub server start` with a temporary home on a free port, once per test session (per xdist
@@ -37,7 +53,8 @@ def airnub_server(tmp_path_factory):
     and the server the way a user's second and later commands do.
     """
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
-    env.update(AIRNUB_SERVER_HOME=str(tmp_path_factory.mktemp("airnub-server")), AIRNUB_SERVER_PORT=str(free_port()),
+    home = seed_prefect_home(tmp_path_factory.mktemp("airnub-server"), prefect_database)
+    env.update(AIRNUB_SERVER_HOME=str(home), AIRNUB_SERVER_PORT=str(free_port()),
                AIRNUB_REPORTS_PORT=str(free_port()), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     started = airnub("server", "start", env=env)
@@ -90,21 +107,18 @@ REPORT_WAIT = "import os, time\n\ntime.sleep(float(os.environ.get('REPORT_SECOND
 
 
 @pytest.fixture(scope="session")
-def department_project(tmp_path_factory):
+def department_project(tmp_path_factory, prefect_database):
     """`(root, env)`: a copy of the project with a department of its own, `harbour_ops`, scaffolded once per session.
 
     The tests of what every project keeps (the `airnub run` summary, the team path, a worker) run it, so they need
     no demo; its report notebook ends with REPORT_WAIT. `env` makes `flows` and the package resolve to the copy, as
     in generator tests; the copy's `.venv` is this project's, so its Makefile runs as in a checkout.
     """
-    from generators.generator_helpers import copy_env, copy_project, generate
+    from generators.generator_helpers import scaffold_copy
 
-    root = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("department") / "project")
+    home = seed_prefect_home(tmp_path_factory.mktemp("department-prefect-home"), prefect_database)
+    root, env, _ = scaffold_copy(PROJECT_ROOT, tmp_path_factory.mktemp("department"), home, DEPARTMENT_SCAFFOLD)
     (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
-    env = copy_env(root, tmp_path_factory.mktemp("department-prefect-home"))
-    for command, *args in DEPARTMENT_SCAFFOLD:
-        done = generate(root, env, command, *args)
-        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
     report = root / "nbs" / "reports" / "tide_report.ipynb"
     node = nbformat.read(report, as_version=4)
     node.cells.append(nbformat.v4.new_code_cell(REPORT_WAIT))
@@ -114,8 +128,8 @@ def department_project(tmp_path_factory):
 
 
 # What makes a test slow: a Prefect API or project server to start, a pipeline or scaffolded copy to build.
-SLOW_FIXTURES = {"prefect_api", "airnub_server", "subprocess_env", "stopped_server", "server", "pipeline_run",
-                 "trained_outputs", "earlier_run", "scaffolded", "department_project"}
+SLOW_FIXTURES = {"prefect_database", "prefect_api", "airnub_server", "subprocess_env", "stopped_server", "server",
+                 "pipeline_run", "trained_outputs", "earlier_run", "scaffolded", "department_project"}
 
 
 def pytest_collection_modifyitems(items):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +24,31 @@ KERNEL = read_settings(PROJECT_ROOT / SETTINGS_FILE, environ={})["kernel_name"]
 def airnub(*args: str, env: dict) -> subprocess.CompletedProcess:
     """Run the `airnub` console script from the project folder, as a user does."""
     return subprocess.run([AIRNUB, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def migrated_prefect_database(folder: Path) -> Path:
+    """`folder/prefect.db`: an empty Prefect database with every migration applied, made once (by Prefect's own
+    `prefect server database upgrade`) for the test processes that share `folder`."""
+    database = folder / "prefect.db"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "prefect.db.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one test process migrates; the others wait for it, then copy
+        if not database.exists():
+            home = folder / "migrating"
+            done = subprocess.run([Path(sys.executable).parent / "prefect", "server", "database", "upgrade", "-y"],
+                                  env={**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")},
+                                       "PREFECT_HOME": str(home)}, capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stdout + done.stderr
+            (home / "prefect.db").rename(database)
+    return database
+
+
+def seed_prefect_home(home: Path, database: Path) -> Path:
+    """`home`, holding a copy of the migrated `database`: a Prefect server started there skips its ~6 s of
+    migrations (what a fresh server does first is Prefect's own business; the tests are about what comes after)."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(database, home / "prefect.db")
+    return home
 
 
 def free_port() -> int:

@@ -12,7 +12,17 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, free_port, output_overrides, own_notebooks_dir, write_notebook
+from helpers import (
+    AIRNUB,
+    PROJECT_ROOT,
+    RECORD,
+    airnub,
+    free_port,
+    output_overrides,
+    own_notebooks_dir,
+    seed_prefect_home,
+    write_notebook,
+)
 
 LIGHT = """
 import sys
@@ -35,10 +45,11 @@ def light(*args: str, env: dict) -> tuple[str, int, str]:
 
 
 @pytest.fixture
-def stopped_server(tmp_path):
+def stopped_server(tmp_path, prefect_database):
     """The environment of a project whose server is not running (a home and port of its own); stopped after."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
-    env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(tmp_path / "server"),
+    home = seed_prefect_home(tmp_path / "server", prefect_database)
+    env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(home),
                AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
                **own_notebooks_dir(tmp_path / "nbs"),
                PREFECT_HOME=str(tmp_path / "prefect-home"), PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
@@ -65,7 +76,7 @@ def test_commands_that_run_nothing_import_no_prefect_and_start_no_server(stopped
         heavy, code, stderr = light(*args, env=stopped_server)
         assert (heavy, code) == ("", exit_code), (args, heavy, stderr)
         assert said in stderr and "Traceback" not in stderr, (args, stderr)
-    assert not (tmp_path / "server").exists(), "no server was started"
+    assert {path.name for path in (tmp_path / "server").iterdir()} == {"prefect.db"}, "no server was started"
 
 
 def test_params_lists_type_default_and_help(stopped_server, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT
+from helpers import PROJECT_ROOT, seed_prefect_home
 
 BIN = Path(sys.executable).parent
 NAMES = {"project_name": "Harbour Analytics", "package_name": "harbour_analytics", "with_demo": "false"}
@@ -126,16 +126,17 @@ def template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def generated(template, tmp_path_factory) -> tuple[Path, dict]:
+def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]:
     """`(root, env)`: a project made from the template without the demo, and the environment its commands run in."""
     root = tmp_path_factory.mktemp("generated") / "harbour-analytics"
     data = [item for name, value in NAMES.items() for item in ("--data", f"{name}={value}")]
     run([BIN / "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", *data, template, root], template,
         {**os.environ, **GIT_IDENTITY})
     jupyter = tmp_path_factory.mktemp("jupyter")
+    prefect_home = seed_prefect_home(tmp_path_factory.mktemp("prefect"), prefect_database)
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AIRNUB_", "PREFECT_API_"))}
     env.update(GIT_IDENTITY, PYTHONPATH=str(root), AIRNUB_PROJECT_ROOT=str(root), AIRNUB_SERVER_AUTOSTART="false",
-               JUPYTER_PATH=str(jupyter / "share" / "jupyter"), PREFECT_HOME=str(tmp_path_factory.mktemp("prefect")),
+               JUPYTER_PATH=str(jupyter / "share" / "jupyter"), PREFECT_HOME=str(prefect_home),
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     run([sys.executable, "-m", "ipykernel", "install", "--prefix", jupyter, "--name", "harbour-analytics"], root, env)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import AIRNUB, PROJECT_ROOT, airnub, output_overrides, own_notebooks_dir, write_notebook
+from helpers import AIRNUB, PROJECT_ROOT, airnub, output_overrides, own_notebooks_dir, seed_prefect_home, write_notebook
 
 from airnub_prefect_starter.data_science.dataset_processing import (
     MEASUREMENT_COLUMNS,
@@ -260,7 +260,7 @@ def read_only(folder: Path, command: list[str]) -> list[str]:
     return ["unshare", "-m", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', str(folder), *command]
 
 
-def test_a_read_only_reports_folder_stops_the_run_with_one_line_naming_it(subprocess_env, tmp_path):
+def test_a_read_only_reports_folder_stops_the_run_with_one_line_naming_it(subprocess_env, tmp_path, prefect_database):
     """Once an OSError traceback with no `airnub:` line: now exit 1, the folder and the setting named, nothing
     written (a read-only data folder is named the same way by the run's lock: tests of ensure_directories are
     in nbs/engine/00_settings.ipynb)."""
@@ -270,7 +270,8 @@ def test_a_read_only_reports_folder_stops_the_run_with_one_line_naming_it(subpro
     reports.mkdir()
     # run inside the read-only mount: on Prefect's temporary server, not through the session's warm runner,
     # whose processes live outside this mount namespace
-    inside = {**subprocess_env, "AIRNUB_SERVER_HOME": str(tmp_path / "no-server"), "AIRNUB_SERVER_AUTOSTART": "false"}
+    inside = {**subprocess_env, "AIRNUB_SERVER_HOME": str(tmp_path / "no-server"), "AIRNUB_SERVER_AUTOSTART": "false",
+              "PREFECT_HOME": str(seed_prefect_home(tmp_path / "temporary-server", prefect_database))}
     done = subprocess.run(read_only(reports, [str(AIRNUB), "notebook", str(notebook)]), cwd=PROJECT_ROOT,
                           env=inside, capture_output=True, text=True, timeout=300)
     verdicts = [line for line in done.stderr.splitlines() if line.startswith("airnub: ")]

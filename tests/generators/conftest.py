@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from generator_helpers import SCAFFOLD, scaffold_copy
-from helpers import PROJECT_ROOT
+from helpers import PROJECT_ROOT, seed_prefect_home
 
 
 @pytest.fixture(scope="module")
-def scaffolded(tmp_path_factory):
+def scaffolded(tmp_path_factory, prefect_database):
     """`(root, env, before)`: a scaffolded copy of the project, and the snapshot of the copy before it."""
-    return scaffold_copy(PROJECT_ROOT, tmp_path_factory.mktemp("project"), tmp_path_factory.mktemp("prefect-home"),
-                         SCAFFOLD)
+    return scaffold_copy(PROJECT_ROOT, tmp_path_factory.mktemp("project"),
+                         seed_prefect_home(tmp_path_factory.mktemp("prefect-home"), prefect_database), SCAFFOLD)

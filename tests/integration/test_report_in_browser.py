@@ -15,7 +15,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import AIRNUB, RECORD, airnub, free_port, output_overrides, own_notebooks_dir, write_notebook
+from helpers import (
+    AIRNUB,
+    RECORD,
+    airnub,
+    free_port,
+    output_overrides,
+    own_notebooks_dir,
+    seed_prefect_home,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,10 +35,11 @@ SCREENSHOT = os.environ.get("AIRNUB_REPORT_SCREENSHOT")  # a path: keep a pictur
 
 
 @pytest.fixture
-def own_server(tmp_path):
+def own_server(tmp_path, prefect_database):
     """The environment of a project whose server runs on ports and a home of its own; stopped after."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
-    env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(tmp_path / "server"),
+    home = seed_prefect_home(tmp_path / "server", prefect_database)
+    env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(home),
                AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
                **own_notebooks_dir(tmp_path / "nbs"), PREFECT_HOME=str(tmp_path / "prefect-home"),
                PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")

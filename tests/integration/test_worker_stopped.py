@@ -180,7 +180,7 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, department_p
             # A new worker, a new run: Completed, its report written whole; what processing wrote is left as it was.
             processed = tmp_path / "data" / "processed" / "dept_harbour_ops" / "processing" / "smooth_readings.parquet"
             before = processed.stat().st_mtime_ns
-            with background(WORKER, env, tmp_path / "worker-3.log", cwd=root):
+            with background(WORKER, {**env, "REPORT_SECONDS": "0"}, tmp_path / "worker-3.log", cwd=root):
                 clock = time.monotonic()
                 state = run_to_end(client, deployments["analysis-dept-harbour-ops"], started)
                 timings["next run"] = time.monotonic() - clock
