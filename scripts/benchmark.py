@@ -1,9 +1,10 @@
 """`make bench`: what Prefect, the cache and parallel runs cost or save, as ratios measured side by side.
 
 Every measurement runs in this one process on fresh output folders (a temporary data, models,
-reports and cache root) against one embedded Prefect API started before timing begins, with what
-the warm runner loads before a command arrives (as `airnub run` meets it); the CLI section runs
-`airnub`, papermill and `make run` as processes. Writes
+reports and cache root) against the project's Prefect server (`airnub server start`, with a home and
+ports of the bench's own, started by the CLI section's first command), with what the warm runner loads
+before a command arrives (as `airnub run` meets it); the CLI section runs `airnub`, papermill and
+`make run` as processes. Writes
 reports/benchmarks/latest.json and prints a table with the absolute times behind each ratio.
 """
 
@@ -130,43 +131,46 @@ def command_seconds(command: list[str], env: dict, runs: int = 1) -> float:
     return best
 
 
-def measure_cli(scratch: Path) -> dict[str, float]:
-    """The papermill CLI and `airnub` side by side, as processes, on one small notebook; and `make run` again.
-
-    `airnub` runs on the default path of a fresh clone: its first command starts the project's
-    server (that start is measured too), later commands reuse it.
-    """
-    bin_dir, settings = Path(sys.executable).parent, load_settings()
+def server_environment(scratch: Path) -> tuple[dict, str]:
+    """The environment of `airnub` commands whose project server (home, ports) and outputs are the bench's own;
+    the address of that server's API."""
     with socket.socket() as probe, socket.socket() as other:
         probe.bind(("127.0.0.1", 0))
         other.bind(("127.0.0.1", 0))
         port, reports_port = probe.getsockname()[1], other.getsockname()[1]
-    notebook = scratch / "cli" / "nbs" / "small.ipynb"
-    notebook.parent.mkdir(parents=True)
-    notebook.write_text(json.dumps(SMALL_NOTEBOOK))
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_", "AIRNUB_"))}
     env.update({f"AIRNUB_{key}": str(scratch / "cli" / folder) for key, folder in (
         ("DATA_ROOT", "data"), ("MODELS_DIR", "models"), ("REPORTS_DIR", "reports"), ("CACHE_DIR", "cache"))},
-        AIRNUB_NOTEBOOKS_DIR=str(notebook.parent), AIRNUB_ALLOW_NOTEBOOKS_OUTSIDE_PROJECT="true",
         AIRNUB_SERVER_HOME=str(scratch / "cli" / "server"), AIRNUB_REPORTS_PORT=str(reports_port),
         AIRNUB_SERVER_PORT=str(port), PREFECT_HOME=str(scratch / "cli" / "prefect-home"))
+    return env, f"http://127.0.0.1:{port}/api"
+
+
+def measure_cli(scratch: Path, env: dict) -> dict[str, float]:
+    """The papermill CLI and `airnub` side by side, as processes, on one small notebook; and `make run` again.
+
+    `airnub` runs on the default path of a fresh clone: its first command starts the project's
+    server (that start is measured too), later commands reuse it; it keeps running for `measure`.
+    """
+    bin_dir, settings = Path(sys.executable).parent, load_settings()
+    notebook = scratch / "cli" / "nbs" / "small.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text(json.dumps(SMALL_NOTEBOOK))
+    env = {**env, "AIRNUB_NOTEBOOKS_DIR": str(notebook.parent), "AIRNUB_ALLOW_NOTEBOOKS_OUTSIDE_PROJECT": "true"}
     airnub, seconds = [str(bin_dir / "airnub")], {}
-    try:
-        seconds["cli_first_command"] = command_seconds(
-            [*airnub, "notebook", str(notebook), "-p", "label", "first"], env)
-        papermill_cli = [str(bin_dir / "papermill"), str(notebook), str(scratch / "cli" / "out.ipynb"),
-                         "-k", settings.kernel_name, "-p", "label", "x"]
-        seconds["papermill_cli"] = command_seconds(papermill_cli, env, runs=3)
-        seconds["cli_fresh"] = command_seconds([*airnub, "notebook", str(notebook), "-p", "label", "x", "--no-cache"],
-                                               env, runs=3)
-        seconds["cli_cached"] = command_seconds([*airnub, "notebook", str(notebook), "-p", "label", "x"], env, runs=3)
-        seconds["cli_help"] = command_seconds([*airnub, "--help"], env, runs=3)
-        make = ["make", "--no-print-directory", "run"]
-        project = {k: v for k, v in env.items() if not k.startswith(("AIRNUB_NOTEBOOKS", "AIRNUB_ALLOW_NOTEBOOKS"))}
-        command_seconds(make, project)  # the first `make run` of this output tree
-        seconds["make_run_again"] = command_seconds(make, project, runs=2)
-    finally:
-        subprocess.run([*airnub, "server", "stop"], env=env, cwd=settings.paths.root, capture_output=True)
+    seconds["cli_first_command"] = command_seconds(
+        [*airnub, "notebook", str(notebook), "-p", "label", "first"], env)
+    papermill_cli = [str(bin_dir / "papermill"), str(notebook), str(scratch / "cli" / "out.ipynb"),
+                     "-k", settings.kernel_name, "-p", "label", "x"]
+    seconds["papermill_cli"] = command_seconds(papermill_cli, env, runs=3)
+    seconds["cli_fresh"] = command_seconds([*airnub, "notebook", str(notebook), "-p", "label", "x", "--no-cache"],
+                                           env, runs=3)
+    seconds["cli_cached"] = command_seconds([*airnub, "notebook", str(notebook), "-p", "label", "x"], env, runs=3)
+    seconds["cli_help"] = command_seconds([*airnub, "--help"], env, runs=3)
+    make = ["make", "--no-print-directory", "run"]
+    project = {k: v for k, v in env.items() if not k.startswith(("AIRNUB_NOTEBOOKS", "AIRNUB_ALLOW_NOTEBOOKS"))}
+    command_seconds(make, project)  # the first `make run` of this output tree
+    seconds["make_run_again"] = command_seconds(make, project, runs=2)
     return seconds
 
 
@@ -198,20 +202,26 @@ def measure(scratch: Path) -> dict[str, float]:
 
 def main() -> int:
     from prefect import flow
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.common.runner import preload
     from flows.common.subflows import without_heartbeats
 
-    reports_root = load_settings().paths.reports  # before the outputs move to scratch folders
+    settings = load_settings()
+    reports_root = settings.paths.reports  # before the outputs move to scratch folders
     scratch = Path(tempfile.mkdtemp(prefix="airnub-bench-"))
     os.environ["PREFECT_HOME"] = str(scratch / "prefect-home")
+    env, api_url = server_environment(scratch)
     try:
-        seconds = measure_cli(scratch)  # processes first, before this process holds Prefect's embedded API
-        flow(lambda: None, name="warm-up")()  # starts the embedded API before anything is timed
-        preload()  # what the warm runner holds before a command arrives (`airnub run` meets it so)
-        with without_heartbeats():  # flows run as `airnub run|notebook|sweep` runs them
-            seconds |= measure(scratch)
+        seconds = measure_cli(scratch, env)  # processes first; the project's server they start stays up
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):  # this process's flows use it too
+            flow(lambda: None, name="warm-up")()  # the first API call, before anything is timed
+            preload()  # what the warm runner holds before a command arrives (`airnub run` meets it so)
+            with without_heartbeats():  # flows run as `airnub run|notebook|sweep` runs them
+                seconds |= measure(scratch)
     finally:
+        subprocess.run([str(Path(sys.executable).parent / "airnub"), "server", "stop"], env=env,
+                       cwd=settings.paths.root, capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
     ratios = {"cli_fresh_vs_papermill": seconds["cli_fresh"] / seconds["papermill_cli"],
               "cli_cached_vs_papermill": seconds["cli_cached"] / seconds["papermill_cli"],
