@@ -217,6 +217,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                       'airnub_prefect_starter/engine/notebook_runs.py'),
                                                              'airnub_prefect_starter.engine.notebook_runs.declared_inputs': ( 'engine/notebook_runs.html#declared_inputs',
                                                                                                                               'airnub_prefect_starter/engine/notebook_runs.py'),
+                                                             'airnub_prefect_starter.engine.notebook_runs.file_state': ( 'engine/notebook_runs.html#file_state',
+                                                                                                                         'airnub_prefect_starter/engine/notebook_runs.py'),
                                                              'airnub_prefect_starter.engine.notebook_runs.input_files': ( 'engine/notebook_runs.html#input_files',
                                                                                                                           'airnub_prefect_starter/engine/notebook_runs.py'),
                                                              'airnub_prefect_starter.engine.notebook_runs.run_inputs': ( 'engine/notebook_runs.html#run_inputs',

@@ -36,6 +36,7 @@ from airnub_prefect_starter.engine.notebook_runs import (
     NotebookRun,
     cached_run,
     confine,  # noqa: F401 (flows check a notebook's path with it before a run)
+    file_state,
     run_inputs,
     run_key,
 )
@@ -224,8 +225,9 @@ def run_notebook(
         raise FileNotFoundError(f"notebook not found: {notebook}")
     parameters, cell_timeout = check_parameters(notebook, parameters or {}, from_text), check_cell_timeout(cell_timeout)
     cwd = Path(cwd or notebook.parent)
-    key, parts = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name,
-                          report_mode)
+    files = run_inputs(notebook, parameters, inputs or [], cwd)
+    states = {str(path): file_state(path) for path in files}  # before they are read: a file written since is read again
+    key, parts = run_key(notebook, parameters, files, kernel_name, report_mode)
     if cache and use_cache and (hit := cached_run(cache, key)):
         return hit
     try:
@@ -248,9 +250,11 @@ def run_notebook(
         outputs = [output, html, *([run.full_html] if report_mode else [])]
         cache.store("notebooks", key, record, outputs=outputs)
         # A file a parameter names that the run wrote (a summary table) did not exist for this key and does for the
-        # next run's: remember the run under the key of the files as the run left them too.
+        # next run's: remember the run under the key of the files as the run left them too (reading again only
+        # the files the run wrote).
+        known = {path: (states[path], print_) for path, print_ in parts["inputs"].items() if states.get(path)}
         after, _ = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name,
-                           report_mode)
+                           report_mode, known=known)
         if after != key:
             cache.store("notebooks", after, record, outputs=outputs)
     return run

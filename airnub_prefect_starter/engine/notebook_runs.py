@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from airnub_prefect_starter.engine.run_cache import (
 
 # %% auto #0
 __all__ = ['PATH_FIELDS', 'NotebookPathError', 'confine', 'NotebookRun', 'NotebookExecutionError', 'input_files',
-           'declared_inputs', 'run_inputs', 'run_key', 'cached_run']
+           'declared_inputs', 'run_inputs', 'file_state', 'run_key', 'cached_run']
 
 # %% ../../nbs/engine/44_notebook_runs.ipynb #c005
 class NotebookPathError(ValueError):
@@ -87,12 +88,29 @@ def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) 
     defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
     return input_files({**defaults, **parameters}, [*inputs, *declared_inputs(notebook)], cwd)
 
+def file_state(path: Path) -> tuple | None:
+    "What tells a file unchanged without reading it: (inode, size, modification time) of a regular file, else None."
+    try:
+        info = Path(path).stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
+
 def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_name: str,
-            report_mode: bool = False) -> tuple[str, dict]:
-    "The cache key of a run, and the fingerprints it is made of."
+            report_mode: bool = False, known: dict[str, tuple[tuple, str]] | None = None) -> tuple[str, dict]:
+    """The cache key of a run, and the fingerprints it is made of. `known` maps a file to its `file_state` and
+    fingerprint when they were taken: a file in the same state keeps that fingerprint and is not read again."""
+    known = known or {}
+
+    def print_of(path: Path) -> str:
+        state = file_state(path)
+        if state is not None and known.get(str(path), (None,))[0] == state:
+            return known[str(path)][1]
+        return fingerprint(path)
+
     parts = {"notebook": str(Path(notebook).resolve()), "code": notebook_code_fingerprint(notebook),
              "parameters": parameters, "kernel": kernel_name, "package": package_code_fingerprint(),
-             "inputs": {str(p): fingerprint(p) for p in input_files}, "report_mode": report_mode}
+             "inputs": {str(p): print_of(p) for p in input_files}, "report_mode": report_mode}
     return hash_value(parts), parts
 
 # %% ../../nbs/engine/44_notebook_runs.ipynb #c010
