@@ -78,6 +78,21 @@ def prefect_api(airnub_server):
 
 
 @pytest.fixture
+def stopped_server(tmp_path, prefect_database):
+    """The environment of a project whose server is not running (a home and ports of its own); stopped after.
+
+    Its notebooks folder is `tmp_path/nbs`: the test's own notebooks. The first command that needs a server starts it.
+    """
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
+    home = seed_prefect_home(tmp_path / "server", prefect_database)
+    env.update(output_overrides(tmp_path), **own_notebooks_dir(tmp_path / "nbs"), AIRNUB_SERVER_HOME=str(home),
+               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
+               PREFECT_HOME=str(tmp_path / "prefect-home"), PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    yield env
+    airnub("server", "stop", env=env)
+
+
+@pytest.fixture
 def subprocess_env(tmp_path, airnub_server):
     """Environment for a command run in a subprocess: the session's project server, its own output tree."""
     return {**airnub_server, **output_overrides(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect-home")}

@@ -12,17 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import (
-    AIRNUB,
-    PROJECT_ROOT,
-    RECORD,
-    airnub,
-    free_port,
-    output_overrides,
-    own_notebooks_dir,
-    seed_prefect_home,
-    write_notebook,
-)
+from helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, write_notebook
 
 LIGHT = """
 import sys
@@ -42,19 +32,6 @@ def light(*args: str, env: dict) -> tuple[str, int, str]:
                           text=True, timeout=60)
     heavy, code = done.stdout.split("HEAVY ")[-1].split(" EXIT ")
     return heavy.strip(), int(code.strip() if code.strip() != "None" else 0), done.stderr
-
-
-@pytest.fixture
-def stopped_server(tmp_path, prefect_database):
-    """The environment of a project whose server is not running (a home and port of its own); stopped after."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
-    home = seed_prefect_home(tmp_path / "server", prefect_database)
-    env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(home),
-               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
-               **own_notebooks_dir(tmp_path / "nbs"),
-               PREFECT_HOME=str(tmp_path / "prefect-home"), PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
-    yield env
-    airnub("server", "stop", env=env)
 
 
 def test_commands_that_run_nothing_import_no_prefect_and_start_no_server(stopped_server, tmp_path):

@@ -15,16 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import (
-    AIRNUB,
-    RECORD,
-    airnub,
-    free_port,
-    output_overrides,
-    own_notebooks_dir,
-    seed_prefect_home,
-    write_notebook,
-)
+from helpers import RECORD, airnub, write_notebook
 
 pytestmark = pytest.mark.integration
 
@@ -34,30 +25,17 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-backgroun
 SCREENSHOT = os.environ.get("AIRNUB_REPORT_SCREENSHOT")  # a path: keep a picture of the opened report there
 
 
-@pytest.fixture
-def own_server(tmp_path, prefect_database):
-    """The environment of a project whose server runs on ports and a home of its own; stopped after."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
-    home = seed_prefect_home(tmp_path / "server", prefect_database)
-    env.update(output_overrides(tmp_path), AIRNUB_SERVER_HOME=str(home),
-               AIRNUB_SERVER_PORT=str(free_port()), AIRNUB_REPORTS_PORT=str(free_port()),
-               **own_notebooks_dir(tmp_path / "nbs"), PREFECT_HOME=str(tmp_path / "prefect-home"),
-               PATH=f"{AIRNUB.parent}{os.pathsep}{os.environ['PATH']}")
-    yield env
-    airnub("server", "stop", env=env)
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
-def test_report_opens_in_one_click_from_the_run_page(own_server, tmp_path):
+def test_report_opens_in_one_click_from_the_run_page(stopped_server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     notebook = write_notebook(tmp_path / "nbs" / "harvest.ipynb", "title: str = 'Harvest review'\nn: int = 3",
                               f"{RECORD}\nrecord('double', 2 * n)", "print('rows checked:', n)")
-    done = airnub("notebook", str(notebook), "--report-mode", "-p", "title", "Harvest review 2026", env=own_server)
+    done = airnub("notebook", str(notebook), "--report-mode", "-p", "title", "Harvest review 2026", env=stopped_server)
     assert done.returncode == 0, done.stdout + done.stderr
     run_page = re.search(r"http://127\.0\.0\.1:\d+/runs/flow-run/[0-9a-f-]+", done.stdout).group(0)
     report = Path(re.search(r"^report: (.+)$", done.stdout, re.MULTILINE).group(1))
-    reports_port = own_server["AIRNUB_REPORTS_PORT"]
+    reports_port = stopped_server["AIRNUB_REPORTS_PORT"]
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
