@@ -46,7 +46,7 @@ API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/
 
 .PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
 .PHONY: docs docs-serve
-.PHONY: serve variables deploy worker blocks
+.PHONY: serve server-db variables deploy worker blocks
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -65,7 +65,7 @@ $(INSTALLED):
 $(KERNEL_SPEC): $(INSTALLED) settings.ini
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
 
-setup: $(INSTALLED) $(KERNEL_SPEC) $(EXPORTED) hooks ## create .venv, install the package editable, register the kernel, export, hook
+setup: $(INSTALLED) $(KERNEL_SPEC) $(EXPORTED) hooks server-db ## create .venv, install the package editable, register the kernel, export, hook, migrate the server's database
 
 # The pre-commit hook (.pre-commit-config.yaml) cleans the notebooks a commit stages. Git keeps hooks per repository,
 # shared by its linked worktrees: it is installed from the repository's own top folder only, never from a copy.
@@ -120,6 +120,14 @@ docs-serve: docs ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); ed
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py
+# A fresh Prefect database spends ~6 s of CPU on its migrations at the server's first start: `make setup` runs them,
+# so that the first `make run` (which starts the project's server) does not. A later Prefect migrates further itself.
+server-db: $(SERVER_HOME)/prefect.db ## create and migrate the project server's database in SERVER_HOME (.prefect/)
+$(SERVER_HOME)/prefect.db: | $(INSTALLED)
+	@if [ -n "$$PREFECT_API_DATABASE_CONNECTION_URL" ]; then \
+	  echo "server-db: PREFECT_API_DATABASE_CONNECTION_URL names the server's database; the server migrates it"; \
+	else PREFECT_HOME=$(SERVER_HOME) $(BIN)/prefect server database upgrade -y > /dev/null && echo "server-db: $@"; fi
+
 serve: $(INSTALLED) ## start a Prefect server on SERVER_HOST:SERVER_PORT (127.0.0.1:4200), database in .prefect/
 	PREFECT_HOME=$(SERVER_HOME) $(BIN)/python -m flows.common.prefect_server --host $(SERVER_HOST) --port $(SERVER_PORT)
 
