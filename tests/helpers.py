@@ -27,17 +27,17 @@ def airnub(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def migrated_prefect_database(folder: Path) -> Path:
-    """`folder/prefect.db`: an empty Prefect database with every migration applied, made once (by Prefect's own
-    `prefect server database upgrade`) for the test processes that share `folder`."""
+    """`folder/prefect.db`: an empty Prefect database with every migration applied, made once (by `make server-db`,
+    as `make setup` makes the project server's) for the test processes that share `folder`."""
     database = folder / "prefect.db"
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "prefect.db.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one test process migrates; the others wait for it, then copy
         if not database.exists():
-            home = folder / "migrating"
-            done = subprocess.run([Path(sys.executable).parent / "prefect", "server", "database", "upgrade", "-y"],
-                                  env={**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")},
-                                       "PREFECT_HOME": str(home)}, capture_output=True, text=True, timeout=300)
+            home = folder / "migrating"  # renamed when whole: a failed migration leaves no database to copy
+            env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_API_")}
+            done = subprocess.run(["make", "--no-print-directory", "server-db", f"SERVER_HOME={home}"],
+                                  cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, done.stdout + done.stderr
             (home / "prefect.db").rename(database)
     return database

@@ -36,14 +36,13 @@ from airnub_prefect_starter.engine.notebook_runs import (
     NotebookRun,
     cached_run,
     confine,  # noqa: F401 (flows check a notebook's path with it before a run)
-    file_state,
     run_inputs,
     run_key,
 )
 from .notebook_values import recorded_values
 from .report_html import render_html, title_parameter
 from .run_cache import RunCache, library_versions
-from .storage import write_json
+from .storage import file_state, write_json
 
 # %% auto #0
 __all__ = ['new_run_dir', 'kernel_dir', 'IPCKernelManager', 'stop_kernels_now', 'in_own_thread', 'ReportFolderError',

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +18,11 @@ from airnub_prefect_starter.engine.run_cache import (
     notebook_code_fingerprint,
     package_code_fingerprint,
 )
+from .storage import file_state
 
 # %% auto #0
 __all__ = ['PATH_FIELDS', 'NotebookPathError', 'confine', 'NotebookRun', 'NotebookExecutionError', 'input_files',
-           'declared_inputs', 'run_inputs', 'file_state', 'run_key', 'cached_run']
+           'declared_inputs', 'run_inputs', 'run_key', 'cached_run']
 
 # %% ../../nbs/engine/44_notebook_runs.ipynb #c005
 class NotebookPathError(ValueError):
@@ -88,14 +88,6 @@ def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) 
     defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
     return input_files({**defaults, **parameters}, [*inputs, *declared_inputs(notebook)], cwd)
 
-def file_state(path: Path) -> tuple | None:
-    "What tells a file unchanged without reading it: (inode, size, modification time) of a regular file, else None."
-    try:
-        info = Path(path).stat()
-    except OSError:
-        return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
-
 def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_name: str,
             report_mode: bool = False, known: dict[str, tuple[tuple, str]] | None = None) -> tuple[str, dict]:
     """The cache key of a run, and the fingerprints it is made of. `known` maps a file to its `file_state` and
@@ -103,9 +95,8 @@ def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_na
     known = known or {}
 
     def print_of(path: Path) -> str:
-        state = file_state(path)
-        if state is not None and known.get(str(path), (None,))[0] == state:
-            return known[str(path)][1]
+        if (earlier := known.get(str(path))) and earlier[0] == file_state(path):
+            return earlier[1]
         return fingerprint(path)
 
     parts = {"notebook": str(Path(notebook).resolve()), "code": notebook_code_fingerprint(notebook),

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # only for the hints: hashing and JSON writing do not import 
     import pandas as pd
 
 # %% auto #0
-__all__ = ['atomic_path', 'write_atomic', 'write_json', 'write_parquet', 'write_csv', 'file_sha256']
+__all__ = ['atomic_path', 'write_atomic', 'write_json', 'write_parquet', 'write_csv', 'file_sha256', 'file_state']
 
 # %% ../../nbs/engine/05_storage.ipynb #c005
 @contextmanager
@@ -68,3 +68,12 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := stream.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+# %% ../../nbs/engine/05_storage.ipynb #c015
+def file_state(path: Path) -> tuple[int, int, int, int] | None:
+    "What tells a regular file unchanged without reading it: (inode, size, modification and change time); else None."
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns) if stat.S_ISREG(info.st_mode) else None

@@ -24,13 +24,10 @@ def take_write_lock_up_front() -> None:
     from prefect.server.database.configurations import AioSqliteConfiguration
 
     begin = AioSqliteConfiguration.begin_transaction
-    if getattr(begin, "immediate", False):
-        return
 
     def begin_immediate(self, session, with_for_update: bool = False):
         return begin(self, session, with_for_update=True)
 
-    begin_immediate.immediate = True
     AioSqliteConfiguration.begin_transaction = begin_immediate
 
 

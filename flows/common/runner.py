@@ -67,15 +67,13 @@ def _project_modules() -> dict[str, object]:
             if name.startswith(PROJECT_MODULES) and name not in KEEP}
 
 
-def _signature(module: object) -> tuple[str, int, int, int, int] | None:
-    """The file behind `module`: its inode, modification and change times and size (None: a module with no file)."""
+def _signature(module: object) -> tuple[str, tuple | None] | None:
+    """The file behind `module` and its `file_state` (None when the file is gone); None for a module with no file."""
+    from airnub_prefect_starter.engine.storage import file_state  # here: `airnub` imports this module to forward
+
     if not (file := getattr(module, "__file__", None)):
         return None
-    try:
-        stat = os.stat(file)
-    except OSError:  # gone
-        return (file, -1, -1, -1, -1)
-    return (file, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
+    return (file, file_state(file))
 
 
 def _fresh_project_code() -> None:
