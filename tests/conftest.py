@@ -16,7 +16,9 @@ from helpers import (
     free_port,
     migrated_prefect_database,
     output_overrides,
+    ensure_second_user,
     own_notebooks_dir,
+    second_user_available,
     seed_prefect_home,
 )
 
@@ -26,6 +28,14 @@ BIN = Path(sys.executable).parent
 # A command a test runs without one of the server fixtures below must not start the project's own server
 # (127.0.0.1:4200, .prefect/ of this checkout): it runs on Prefect's temporary server instead.
 os.environ["AIRNUB_SERVER_AUTOSTART"] = "false"
+
+
+@pytest.fixture
+def second_user():
+    """The name of a second, unprivileged local user (made once); skipped with the reason where none can be made."""
+    if reason := second_user_available():
+        pytest.skip(reason)
+    return ensure_second_user()
 
 
 @pytest.fixture

@@ -111,3 +111,42 @@ def config_project(root: Path) -> Path:
         (root / name).write_bytes((PROJECT_ROOT / name).read_bytes())
     write_variables(root / "configs" / "variables")
     return root
+
+
+# A second, unprivileged local user for the shared-machine tests (issue 19): made once with `useradd`, driven with
+# `runuser`; it can reach loopback ports, /tmp and whatever the owner left readable, and nothing else.
+SECOND_USER = "airnub-second"
+
+
+def second_user_available() -> str | None:
+    """None when a second user can be made and driven here; else the reason a test must be skipped."""
+    if os.geteuid() != 0:
+        return "needs root to make a second local user (useradd, runuser)"
+    if not (shutil.which("useradd") and shutil.which("runuser")):
+        return "needs useradd and runuser to make a second local user"
+    return None
+
+
+def ensure_second_user() -> str:
+    """The name of the second local user, made when missing (no home, no password, a plain shell)."""
+    if subprocess.run(["id", "-u", SECOND_USER], capture_output=True).returncode != 0:
+        made = subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", SECOND_USER],
+                              capture_output=True, text=True)
+        # two test processes may make it at once: the loser finds it made
+        if made.returncode != 0 and subprocess.run(["id", "-u", SECOND_USER], capture_output=True).returncode != 0:
+            raise RuntimeError(f"useradd {SECOND_USER}: {made.stderr.strip()}")
+    return SECOND_USER
+
+
+def as_second_user(*command: str, input: str | None = None, timeout: float = 60,
+                   env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `command` as the second user (from /tmp, with a minimal environment plus `env`)."""
+    environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", **(env or {})}
+    return subprocess.run(["runuser", "-u", ensure_second_user(), "--", "env", "-i",
+                           *(f"{name}={value}" for name, value in environment.items()), *command],
+                          cwd="/tmp", input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def second_user_python(code: str, *args: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run Python `code` as the second user with the machine's own Python (/usr/bin/python3): no project venv."""
+    return as_second_user("/usr/bin/python3", "-c", code, *args, timeout=timeout, env=env)
