@@ -183,7 +183,7 @@ def _serve_reports(config: ServerConfig, state: dict, env: dict, say: Callable[[
     for key in ("reports_pid", "reports_url", "reports_dir"):
         state.pop(key, None)
     state.update(start_reports_server(config.host, config.reports_port, load_settings(config.root).paths.reports,
-                                      config.home / "reports-server.log", env, say))
+                                      config.home, env, say))
     write_json(state, config.state_file)
 
 

@@ -36,6 +36,7 @@ def test_report_opens_in_one_click_from_the_run_page(stopped_server, tmp_path):
     run_page = re.search(r"http://127\.0\.0\.1:\d+/runs/flow-run/[0-9a-f-]+", done.stdout).group(0)
     report = Path(re.search(r"^report: (.+)$", done.stdout, re.MULTILINE).group(1))
     reports_port = stopped_server["AIRNUB_REPORTS_PORT"]
+    token = (Path(stopped_server["AIRNUB_SERVER_HOME"]) / "reports-token").read_text().strip()
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -47,7 +48,7 @@ def test_report_opens_in_one_click_from_the_run_page(stopped_server, tmp_path):
             link = page.get_by_role("link", name="harvest.html", exact=True)
             href = link.get_attribute("href")
             relative = report.relative_to(tmp_path / "reports").as_posix()
-            assert href == f"http://127.0.0.1:{reports_port}/{relative}", href
+            assert href == f"http://127.0.0.1:{reports_port}/{token}/{relative}", href
             with page.context.expect_page(timeout=5000) if link.get_attribute("target") == "_blank" else _same(page) \
                     as opened:
                 link.click()
