@@ -72,6 +72,10 @@ def test_a_report_is_served_to_holders_of_the_token_and_404_to_anyone_else(serve
         assert _get(state, path) == missing, f"{path}: the same 404 whether the report exists or not"
     assert _get(state, f"/{token}/dept/run/harvest.html", "POST")[0] == 501, "read-only"
     assert _get(state, f"/{token}/dept/run/")[0] == 404 and _get(state, f"/{token}/dept")[0] == 404, "no listings"
+    # what other local users can see of the process (its command line) and what it logs hold no token
+    assert token not in " ".join(psutil.Process(state["reports_pid"]).cmdline())
+    log = (tmp_path / "home" / "reports-server.log").read_text()
+    assert "GET /<token>/dept/run/harvest.html" in log and token not in log
 
 
 def test_the_token_is_made_once_private_and_a_foreign_one_refused(tmp_path):
