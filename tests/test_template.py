@@ -162,8 +162,8 @@ def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]
     ("package_name=class", "class is a Python keyword"),
     ("package_name=flows", "flows is a folder of the project"),
     ("project_name=-Harbour", "a name starting with '-' is read as an option"),
-    ("project_name=Harbour\rAnalytics", "no quotes, backslashes or control characters"),
-    ("project_name=Harbour\tAnalytics", "no quotes, backslashes or control characters"),
+    ("project_name=Harbour\rAnalytics", "expected a name with a letter or digit and no quotes, backslashes or control"),
+    ("project_name=Harbour\tAnalytics", "expected a name with a letter or digit and no quotes, backslashes or control"),
 ])
 def test_copier_refuses_an_answer_that_would_break_the_project_and_says_why(template, tmp_path, answer, reason):
     names = {**NAMES, "package_name": "harbour_analytics"}
