@@ -11,6 +11,7 @@ from pathlib import Path
 
 from airnub_prefect_starter.engine.notebook_parameters import (
     NotebookParameterError,
+    check_grid,
     command_line_parameters,
     read_contract,
 )
@@ -219,6 +220,7 @@ def _prepare_sweep(args: argparse.Namespace) -> int | None:
     args.notebook = _notebook_path(args.path, settings)
     _check_timeout(args.timeout)
     args.grid_values = _read_yaml_mapping(Path(args.grid), "grid")
+    check_grid(args.notebook, args.grid_values, args.grid)  # before a flow run records the grid as its parameter
     return None
 
 

@@ -37,6 +37,8 @@ from pprint import pformat
 OLD_PACKAGE = "airnub_prefect_starter"
 OLD_SLUG = "airnub-prefect-starter"
 OLD_WORK_POOL = "airnub-process-pool"
+# The names a package cannot take, with the reason; copier.yml's validator reads the same file.
+RESERVED_NAMES = Path(__file__).with_name("reserved_package_names.txt")
 # Folders no text is rewritten in: version control, environments and caches anywhere, outputs at the top.
 SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints", ".prefect",
                    ".cache", ".nbval", ".pytest_cache", ".ruff_cache", "_proc", "_docs"}
@@ -56,12 +58,19 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
+def reserved_package_names() -> dict[str, str]:
+    """`{name: reason}` from RESERVED_NAMES (keywords, standard library, dependencies, the project's folders)."""
+    lines = RESERVED_NAMES.read_text(encoding="utf-8").splitlines()
+    return dict(line.split(": ", 1) for line in lines if line and not line.startswith("#"))
+
+
 def check_package_name(name: str) -> str:
     """`name` when it can be the project's import name, else a ValueError that says why."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
         raise ValueError(f"package name: {name!r} is not a lower-case Python identifier (e.g. harbour_analytics)")
-    if name in {"flows", "tests", "scripts", "nbs", "configs", "airnub"}:
-        raise ValueError(f"package name: {name!r} is a folder or command of the project; expected another name")
+    if reason := reserved_package_names().get(name):
+        raise ValueError(f"package name: {name!r} is {reason}, so a package of that name would break imports; "
+                         "expected another name")
     return name
 
 
@@ -202,9 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     work_pool = args.work_pool or f"{project_slug}-process-pool"
     try:
         check_package_name(args.package_name)
-        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", project_slug) or any(c in args.project_name for c in '"\\\n'):
-            raise ValueError(f"project name: {args.project_name!r} needs a letter or digit and no quotes, "
-                             "backslashes or line breaks")
+        if (not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", project_slug) or args.project_name.startswith("-")
+                or re.search(r'["\\\x00-\x1f\x7f]', args.project_name)):
+            raise ValueError(f"project name: {args.project_name!r} needs a letter or digit, no leading '-' and no "
+                             "quotes, backslashes or control characters (line breaks, carriage returns, tabs)")
     except ValueError as error:
         print(f"rename_project: {error}", file=sys.stderr)
         return 2

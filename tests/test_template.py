@@ -81,10 +81,21 @@ def test_the_renamer_rewrites_text_files_once_and_leaves_the_rest(tmp_path):
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before, "a second run changes nothing"
 
 
-@pytest.mark.parametrize("name", ["Harbour", "harbour-analytics", "2harbour", "class", "flows"])
+@pytest.mark.parametrize("name", ["Harbour", "harbour-analytics", "2harbour", "class", "flows", "json", "prefect"])
 def test_the_renamer_refuses_a_package_name_python_cannot_import(name, tmp_path, capsys):
     assert rename_project.main(["--root", str(tmp_path), "--project-name", "X", "--package-name", name]) == 2
     assert "package name" in capsys.readouterr().err
+
+
+def test_the_reserved_package_names_are_what_their_script_writes_for_these_dependencies():
+    """Keywords, the standard library, every import name the dependencies install, the project's folders."""
+    spec = importlib.util.spec_from_file_location("reserved", PROJECT_ROOT / "scripts" / "reserved_package_names.py")
+    reserved = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reserved)
+    assert reserved.LISTED.read_text() == reserved.listing(), "run scripts/reserved_package_names.py and commit"
+    names = rename_project.reserved_package_names()
+    assert {"class", "json", "typing", "prefect", "yaml", "pandas", "sklearn", "flows"} <= names.keys()
+    assert "harbour_analytics" not in names and "airnub_prefect_starter" not in names
 
 
 def test_without_the_demo_no_deployment_is_left_and_the_definitions_stay():
@@ -141,6 +152,34 @@ def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     run([sys.executable, "-m", "ipykernel", "install", "--prefix", jupyter, "--name", "harbour-analytics"], root, env)
     return root, env
+
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    ("package_name=json", "json is a module of Python's standard library, so a package of that name would break"),
+    ("package_name=typing", "typing is a module of Python's standard library"),
+    ("package_name=prefect", "prefect is the import name of prefect, a dependency"),
+    ("package_name=yaml", "yaml is the import name of PyYAML, a dependency"),
+    ("package_name=class", "class is a Python keyword"),
+    ("package_name=flows", "flows is a folder of the project"),
+    ("project_name=-Harbour", "a name starting with '-' is read as an option"),
+    ("project_name=Harbour\rAnalytics", "expected a name with a letter or digit and no quotes, backslashes or control"),
+    ("project_name=Harbour\tAnalytics", "expected a name with a letter or digit and no quotes, backslashes or control"),
+])
+def test_copier_refuses_an_answer_that_would_break_the_project_and_says_why(template, tmp_path, answer, reason):
+    names = {**NAMES, "package_name": "harbour_analytics"}
+    names[answer.split("=")[0]] = answer.split("=", 1)[1]
+    data = [item for name, value in names.items() for item in ("--data", f"{name}={value}")]
+    done = subprocess.run([BIN / "copier", "copy", "--trust", "--defaults", "--pretend", "--vcs-ref", "HEAD", *data,
+                           template, tmp_path / "project"], cwd=template, env={**os.environ, **GIT_IDENTITY},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and f"Validation error for question '{answer.split('=')[0]}': {reason}" in done.stderr
+
+
+def test_copier_accepts_good_names(template, tmp_path):
+    data = [item for name, value in {**NAMES, "project_name": "Harbour 2 Analytics", "package_name": "harbour2"}.items()
+            for item in ("--data", f"{name}={value}")]
+    run([BIN / "copier", "copy", "--trust", "--defaults", "--pretend", "--vcs-ref", "HEAD", *data, template,
+         tmp_path / "project"], template, {**os.environ, **GIT_IDENTITY}, timeout=120)
 
 
 @pytest.mark.integration

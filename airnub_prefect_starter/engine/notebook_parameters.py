@@ -26,39 +26,11 @@ from airnub_prefect_starter.engine.parameter_types import (
     type_spec,
     union,
 )
+from .secret_rules import looks_secret, secret_in
 
 # %% auto #0
-__all__ = ['SECRET_WORDS', 'SECRET_PAIRS', 'FLAG_WORDS', 'looks_secret', 'secret_key_in', 'Expression', 'Parameter',
-           'NotebookParameterError', 'parameters_cell', 'read_contract', 'check_parameters', 'command_line_parameters',
-           'expand_grid']
-
-# %% ../../nbs/engine/40_notebook_parameters.ipynb #c005
-_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")  # digits are dropped
-SECRET_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "passcode", "secret", "token", "credential",
-                "credentials", "authorization", "apikey", "secretkey", "accesskey", "privatekey", "authtoken",
-                "accesstoken"}
-SECRET_PAIRS = {("api", "key"), ("access", "key"), ("secret", "key"), ("private", "key"), ("signing", "key"),
-                ("encryption", "key"), ("auth", "key"), ("auth", "header"), ("client", "secret"), ("access", "token"),
-                ("auth", "token"), ("session", "key"), ("master", "key")}
-FLAG_WORDS = {"use", "is", "has", "enable", "disable", "require"}  # `use_auth_token` is a switch, not a secret
-
-def looks_secret(
-    name: str,  # a parameter or config key
-) -> bool:
-    "True when `name` reads like a secret (`db_password`, `clientSecret`, `Token2`), judged by its words."
-    words = [word.lower() for word in _WORDS.findall(name)]
-    if not words or words[0] in FLAG_WORDS:
-        return False
-    return words[-1] in SECRET_WORDS or tuple(words[-2:]) in SECRET_PAIRS
-
-def secret_key_in(mapping: dict, prefix: str = "") -> str | None:
-    "The first key of `mapping` (or of a mapping nested in it, as `outer.inner`) that looks like a secret."
-    for key, value in mapping.items():
-        if looks_secret(str(key)):
-            return f"{prefix}{key}"
-        if isinstance(value, dict) and (inner := secret_key_in(value, f"{prefix}{key}.")):
-            return inner
-    return None
+__all__ = ['Expression', 'Parameter', 'NotebookParameterError', 'parameters_cell', 'read_contract', 'check_parameters',
+           'command_line_parameters', 'expand_grid', 'check_grid']
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c008
 @dataclass(frozen=True)
@@ -79,6 +51,7 @@ class Parameter:
     secret: bool = False  # its name looks like a secret (and no `not-secret` mark): values are refused
     spec: TypeSpec = field(default=ANY, repr=False, compare=False)  # what values are checked against
     annotated: bool = field(default=False, repr=False, compare=False)  # False when the type comes from the default
+    not_secret: bool = field(default=False, repr=False, compare=False)  # marked `# not-secret`: no name or value check
 
     def describe(self) -> str:
         return f"{self.name} ({self.type}, default {excerpt(self.default)}{': ' + self.help if self.help else ''})"
@@ -121,7 +94,7 @@ def _parameter(node: ast.Assign | ast.AnnAssign, code: str, comments: dict[int, 
     not_secret = re.search(r"\bnot-secret\b", comment) is not None
     help = re.sub(r"\bnot-secret\b[\s:;,.-]*", "", comment).strip()
     return Parameter(target.id, ast.unparse(annotation) if annotation is not None else inferred, default, help,
-                     looks_secret(target.id) and not not_secret, spec, annotation is not None)
+                     looks_secret(target.id) and not not_secret, spec, annotation is not None, not_secret)
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c011
 def parameters_cell(notebook: Path) -> str | None:
@@ -184,6 +157,14 @@ def _checked(notebook: Path, parameter: Parameter, value: Any, how: str, accepts
                                      f"it accepts: {accepts}") from None
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c020
+def _secret_reason(parameter: Parameter | None, name: str, value: Any) -> str | None:
+    "Why a value for `name` is refused as a secret (its name, else its value), or None; `# not-secret` waives both."
+    if parameter is not None and parameter.not_secret:
+        return None
+    if parameter.secret if parameter is not None else looks_secret(name):
+        return "looks like a secret"
+    return secret_in(value)
+
 def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, Any]:
     contract = read_contract(notebook)
     if given and contract is None:
@@ -192,10 +173,11 @@ def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, A
     contract, checked = contract or {}, {}
     accepts = "; ".join(p.describe() for p in contract.values()) or "nothing"
     for name, (value, how) in given.items():
-        if contract[name].secret if name in contract else looks_secret(str(name)):
-            raise NotebookParameterError(f"{notebook}: parameter {name!r} looks like a secret; injected values are "
-                                         "written into the report, so read secrets from a Prefect Secret block instead"
-                                         " (or mark the parameter `# not-secret` in the parameters cell)")
+        if reason := _secret_reason(contract.get(name), str(name), value):
+            raise NotebookParameterError(f"{notebook}: parameter {name!r} {reason}; injected values are written into "
+                                         "the executed notebook, its report, run.json and the flow run's parameters, "
+                                         "so read secrets from a Prefect Secret block instead (or mark the parameter "
+                                         "`# not-secret` in the parameters cell)")
         if name not in contract:
             raise NotebookParameterError(f"{notebook}: unknown parameter {name!r}; it accepts: {accepts}")
         checked[name] = _checked(notebook, contract[name], value, how, accepts)
@@ -267,3 +249,13 @@ def expand_grid(
     for name, values in grid.items():
         combinations = [{**combination, name: value} for combination in combinations for value in values]
     return combinations
+
+# %% ../../nbs/engine/40_notebook_parameters.ipynb #c029a
+def check_grid(
+    notebook: Path,  # the notebook a sweep runs
+    grid: dict[str, list],  # parameter name -> the values to try
+    source: str = "grid",  # what to call the grid in errors, usually its file
+) -> list[dict[str, Any]]:
+    "Every combination of `grid`, each checked against the notebook's contract (secrets included) and converted."
+    return [check_parameters(notebook, combination) for combination in expand_grid(grid, source)]
+

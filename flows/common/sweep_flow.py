@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 from prefect.futures import wait
 
-from airnub_prefect_starter.engine.notebook_parameters import check_parameters, expand_grid
+from airnub_prefect_starter.engine.notebook_parameters import check_grid
 from flows.common.notebook_task import artifact_key, run_notebook_task
 from flows.common.task_runner import task_runner_from_settings
 
@@ -16,7 +16,7 @@ from flows.common.task_runner import task_runner_from_settings
 @flow(name="notebook-sweep", flow_run_name="sweep-{notebook}")
 def sweep_flow(notebook: str, grid: dict[str, list], use_cache: bool = True, cell_timeout: int | None = None) -> list:
     """One run of `notebook` per combination in `grid`; a table artifact of parameters against recorded values."""
-    combinations = [check_parameters(Path(notebook), c) for c in expand_grid(grid, f"grid for {notebook}")]
+    combinations = check_grid(Path(notebook), grid, f"grid for {notebook}")
     futures = [run_notebook_task.submit(Path(notebook), combination, use_cache=use_cache, cell_timeout=cell_timeout)
                for combination in combinations]
     wait(futures)

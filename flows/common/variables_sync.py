@@ -17,7 +17,7 @@ from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 from pydantic import ValidationError
 
-from airnub_prefect_starter.engine.notebook_parameters import secret_key_in
+from airnub_prefect_starter.engine.secret_rules import secret_in
 from flows.common.config import CONFIG_ROOT, ConfigError, name_of_file, read_config_file
 
 ACTIONS = ("create", "update", "unchanged")
@@ -55,9 +55,9 @@ def read_config_tree(config_root: Path) -> dict[str, tuple[Path, dict]]:
         if name in configs:
             raise ConfigError(f"{path}: becomes Variable {name!r}, like {configs[name][0]}; keep one of them")
         configs[name] = (path, read_config_file(path))
-        if secret := secret_key_in(configs[name][1]):  # the rule notebook parameters follow too
-            raise ConfigError(f"{path}: key {secret!r} looks like a secret, and Variables are plain text; keep it "
-                              "in a Secret block (SECRET_BLOCKS in flows/common/secrets.py, then `make blocks`)")
+        if reason := secret_in(configs[name][1]):  # the rule notebook parameters follow too
+            raise ConfigError(f"{path}: it {reason}, and Variables are plain text; keep secrets in a Secret block "
+                              "(SECRET_BLOCKS in flows/common/secrets.py, then `make blocks`)")
     return configs
 
 
