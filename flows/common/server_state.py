@@ -158,6 +158,6 @@ def port_holder(port: int) -> str:
             continue
         with contextlib.suppress(OSError):
             if any(os.readlink(fd) in inodes for fd in (process / "fd").iterdir()):
-                command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-                return f"pid {process.name} ({command[:80]})"
+                command = " ".join((process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split())
+                return f"pid {process.name} ({command[:60]})"
     return "another program"
