@@ -3,6 +3,7 @@ is never used, and a stale or tampered state file never makes `airnub server sto
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -82,12 +83,11 @@ def test_another_user_gets_401_from_the_project_server_and_cannot_read_its_crede
         assert stolen.returncode != 0 and "Permission denied" in stolen.stderr, stolen.stdout
         database = second_user_python("import sys; open(sys.argv[1], 'rb').read(16)", str(home / "prefect.db"))
         assert database.returncode != 0 and "Permission denied" in database.stderr, "the database holds the secrets"
-        assert oct(home.stat().st_mode & 0o777) == "0o700" and oct((home / "api-auth").stat().st_mode & 0o777) == "0o600"
+        assert (home.stat().st_mode & 0o777, (home / "api-auth").stat().st_mode & 0o777) == (0o700, 0o600)
 
         auth = (home / "api-auth").read_text().strip()
         request = urllib.request.Request(api + "/variables/filter", data=b"{}", headers={
-            "Content-Type": "application/json", "Authorization": "Basic " + __import__("base64").b64encode(
-                auth.encode()).decode()})
+            "Content-Type": "application/json", "Authorization": "Basic " + base64.b64encode(auth.encode()).decode()})
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 200, "the owner's credential is accepted"
     finally:

@@ -20,16 +20,12 @@ else, with `server_autostart = false`, Prefect's temporary server inside the com
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,18 +35,20 @@ from airnub_prefect_starter.engine.storage import write_json
 from flows.common.reports_server import link_host, reports_port, start_reports_server
 from flows.common.server_state import (
     ServerError,
+    authenticated,
     credential,
+    healthy,
     identity,
     ours,
     port_holder,
     private_home,
     remove_socket,
     runner_socket,
+    terminate,
 )
 
 STATE_FILE = "airnub-server.json"
 START_TIMEOUT_SECONDS = 180  # a busy 2-core machine has taken 40 s to start a Prefect server
-STOP_TIMEOUT_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -96,32 +94,6 @@ def server_config(root: Path | None = None) -> ServerConfig:
     return ServerConfig(root=root, home=root / Path(values.get("server_home", ".prefect")).expanduser(),
                         host=values.get("server_host", "127.0.0.1"), port=int(port), autostart=autostart == "true",
                         reports_port=served)
-
-
-def healthy(api_url: str, timeout: float = 2.0) -> bool:
-    """True when a Prefect API answers at `api_url`."""
-    try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def _status_code(url: str, auth: str | None, timeout: float = 2.0) -> int | None:
-    headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()} if auth else {}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
-
-
-def authenticated(api_url: str, auth: str) -> bool:
-    """True when the API at `api_url` accepts `auth` and refuses a request without it (401)."""
-    probe = f"{api_url.rstrip('/')}/admin/version"
-    return _status_code(probe, auth) == 200 and _status_code(probe, None) == 401
 
 
 def read_state(config: ServerConfig) -> dict | None:
@@ -268,28 +240,6 @@ def _server_environment(config: ServerConfig, api_url: str) -> dict:
     return env
 
 
-def _terminate(record: object) -> None:
-    """SIGTERM the process group of a process the project started, then SIGKILL what is left after a bounded wait;
-    anything else (a pid reused by another program, a tampered state) is left alone."""
-    if not ours(record):
-        return
-    pid = record["pid"]
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_SECONDS), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except (ProcessLookupError, PermissionError):
-                return
-            if identity(pid) is None:  # the leader is gone; give its group a moment, then move on
-                time.sleep(0.1)
-            time.sleep(0.1)
-
-
 def stop(config: ServerConfig, say: Callable[[str], None] = print) -> bool:
     """Stop the runner and the server this project started; True when there was something to stop."""
     state = read_state(config)
@@ -300,7 +250,7 @@ def stop(config: ServerConfig, say: Callable[[str], None] = print) -> bool:
     for name in ("runner", "server", "reports"):
         if not ours(processes.get(name)) and identity(state.get(f"{name}_pid")):
             say(f"airnub: left pid {state[f'{name}_pid']} alone: it is not the {name} this project started")
-        _terminate(processes.get(name))
+        terminate(processes.get(name))
     remove_socket(state, config.home)
     config.state_file.unlink(missing_ok=True)
     say(f"airnub: stopped the project's Prefect server at {state['api_url']}")

@@ -11,14 +11,20 @@ named in a tampered file is never signalled. Nothing here imports Prefect.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
+import signal
 import stat
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 CREDENTIAL_FILE = "api-auth"
+STOP_TIMEOUT_SECONDS = 15
 CREDENTIAL_USER = "airnub"  # Prefect's basic auth string is "user:password"
 # The modules `python -m ...` of the processes the project starts (the reports server: one or the other).
 OUR_MODULES = ("flows.common.prefect_server", "flows.common.runner", "flows.common.reports_server", "http.server")
@@ -158,6 +164,55 @@ def port_holder(port: int) -> str:
             continue
         with contextlib.suppress(OSError):
             if any(os.readlink(fd) in inodes for fd in (process / "fd").iterdir()):
-                command = " ".join((process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split())
+                command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                command = " ".join(command.split())
                 return f"pid {process.name} ({command[:60]})"
     return "another program"
+
+
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """True when a Prefect API answers at `api_url`."""
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _status_code(url: str, auth: str | None, timeout: float = 2.0) -> int | None:
+    headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()} if auth else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def authenticated(api_url: str, auth: str) -> bool:
+    """True when the API at `api_url` accepts `auth` and refuses a request without it (401)."""
+    probe = f"{api_url.rstrip('/')}/admin/version"
+    return _status_code(probe, auth) == 200 and _status_code(probe, None) == 401
+
+
+def terminate(record: object) -> None:
+    """SIGTERM the process group of a process the project started, then SIGKILL what is left after a bounded wait;
+    anything else (a pid reused by another program, a tampered state) is left alone."""
+    if not ours(record):
+        return
+    pid = record["pid"]
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_SECONDS), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            if identity(pid) is None:  # the leader is gone; give its group a moment, then move on
+                time.sleep(0.1)
+            time.sleep(0.1)
