@@ -131,7 +131,7 @@ $(SERVER_HOME)/prefect.db: | $(INSTALLED)
 	  echo "server-db: PREFECT_API_DATABASE_CONNECTION_URL names the server's database; the server migrates it"; \
 	else umask 077 && PREFECT_HOME=$(SERVER_HOME) $(BIN)/prefect server database upgrade -y > /dev/null && echo "server-db: $@"; fi
 
-serve: $(INSTALLED) ## start the project's Prefect server in the background on SERVER_HOST:SERVER_PORT (127.0.0.1:4200), database and credential in .prefect/; `airnub server stop` stops it
+serve: $(INSTALLED) ## start the project's Prefect server in the background (SERVER_HOST:SERVER_PORT, data and credential in .prefect/)
 	$(SERVER) $(BIN)/airnub server start
 
 variables: $(INSTALLED) ## validate configs/variables/ and sync them to Prefect Variables (DRY_RUN=1: only list)
