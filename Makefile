@@ -41,8 +41,11 @@ export AIRNUB_PROJECT_ROOT ?= $(CURDIR)
 SERVER_HOST ?= $(call setting,server_host)
 SERVER_PORT ?= $(call setting,server_port)
 SERVER_HOME ?= $(CURDIR)/$(call setting,server_home)
-# Clients talk to PREFECT_API_URL when it is set (a team server), else to `make serve` on this machine.
-API := PREFECT_API_URL=$${PREFECT_API_URL:-http://$(SERVER_HOST):$(SERVER_PORT)/api}
+SERVER := AIRNUB_SERVER_HOST=$(SERVER_HOST) AIRNUB_SERVER_PORT=$(SERVER_PORT) AIRNUB_SERVER_HOME=$(SERVER_HOME)
+# Clients talk to PREFECT_API_URL when it is set (a team server, with your PREFECT_API_AUTH_STRING), else to the
+# project's own server (started on first use, on a port of its own when SERVER_PORT is taken) with its credential:
+# `airnub server env` prints the two exports (the credential never appears on a command line).
+API := exports="$$($(SERVER) $(BIN)/airnub server env)" && eval "$$exports" &&
 
 .PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
 .PHONY: docs docs-serve
@@ -126,10 +129,10 @@ server-db: $(SERVER_HOME)/prefect.db ## create and migrate the project server's 
 $(SERVER_HOME)/prefect.db: | $(INSTALLED)
 	@if [ -n "$$PREFECT_API_DATABASE_CONNECTION_URL" ]; then \
 	  echo "server-db: PREFECT_API_DATABASE_CONNECTION_URL names the server's database; the server migrates it"; \
-	else PREFECT_HOME=$(SERVER_HOME) $(BIN)/prefect server database upgrade -y > /dev/null && echo "server-db: $@"; fi
+	else umask 077 && PREFECT_HOME=$(SERVER_HOME) $(BIN)/prefect server database upgrade -y > /dev/null && echo "server-db: $@"; fi
 
-serve: $(INSTALLED) ## start a Prefect server on SERVER_HOST:SERVER_PORT (127.0.0.1:4200), database in .prefect/
-	PREFECT_HOME=$(SERVER_HOME) $(BIN)/python -m flows.common.prefect_server --host $(SERVER_HOST) --port $(SERVER_PORT)
+serve: $(INSTALLED) ## start the project's Prefect server in the background (SERVER_HOST:SERVER_PORT, data and credential in .prefect/)
+	$(SERVER) $(BIN)/airnub server start
 
 variables: $(INSTALLED) ## validate configs/variables/ and sync them to Prefect Variables (DRY_RUN=1: only list)
 	$(API) $(BIN)/airnub variables sync $(if $(DRY_RUN),--dry-run)
@@ -138,8 +141,8 @@ blocks: $(INSTALLED) ## save Prefect Secret blocks from environment variables (s
 	$(API) $(BIN)/airnub blocks setup
 
 deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the work pool when missing
-	$(API) $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
-	  || $(API) $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"
+	$(API) { $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
+	  || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; }
 	$(API) $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
 
 worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)

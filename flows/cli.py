@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -269,6 +270,14 @@ def _server(args: argparse.Namespace) -> int:
         server.start(config)
     elif args.action == "stop":
         server.stop(config)
+    elif args.action == "env":  # for `eval` in the Makefile's team-path targets: nothing but exports on stdout
+        target = server.resolve(config, say=lambda line: print(line, file=sys.stderr))
+        if target.api_url is None:
+            raise server.ServerError("the project's Prefect server is not running and server_autostart is false; "
+                                     "`airnub server start` starts it (or set PREFECT_API_URL)")
+        print(f"export PREFECT_API_URL={shlex.quote(target.api_url)}")
+        if target.auth:
+            print(f"export PREFECT_API_AUTH_STRING={shlex.quote(target.auth)}")
     else:
         print(f"airnub: the project's Prefect server is {server.status(config)}")
     return 0
@@ -329,8 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     blocks.add_subparsers(dest="action", required=True).add_parser(
         "setup", help="save a Secret block for each variable of flows/common/secrets.py that is set"
     ).set_defaults(handler=_blocks_setup, prefect=True)
-    serve = commands.add_parser("server", help="the project's Prefect server: start, stop or status")
-    serve.add_argument("action", choices=("start", "stop", "status"))
+    serve = commands.add_parser("server", help="the project's Prefect server: start, stop or status (env: the "
+                                "shell exports of PREFECT_API_URL and its credential, for `eval`)")
+    serve.add_argument("action", choices=("start", "stop", "status", "env"))
     serve.set_defaults(handler=_server)
     return parser
 
@@ -369,6 +379,8 @@ def execute(argv: list[str], forward: bool = False) -> int:
             return answered
         if forward and getattr(args, "prefect", False):
             target = server.resolve(server.server_config())
+            if target.auth:  # the project's own server: its credential travels with the command (and to the runner)
+                os.environ["PREFECT_API_AUTH_STRING"] = target.auth
             if target.socket is not None:
                 from flows.common.runner import forward as run_in_runner
 

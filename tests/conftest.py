@@ -69,6 +69,8 @@ def airnub_server(tmp_path_factory, prefect_database):
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     started = airnub("server", "start", env=env)
     assert started.returncode == 0, started.stdout + started.stderr
+    # the server's credential, for the test's own clients (commands add it themselves for the project's server)
+    env["PREFECT_API_AUTH_STRING"] = (home / "api-auth").read_text().strip()
     yield env
     stopped = airnub("server", "stop", env=env)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
@@ -81,9 +83,10 @@ def prefect_api(airnub_server):
     Tests run one after another in a test process, so the flows of one test and the commands of the next
     share its server as a user's do; a test that stores Variables or blocks removes them (`clean_variables`).
     """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{airnub_server['AIRNUB_SERVER_PORT']}/api"}):
+    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{airnub_server['AIRNUB_SERVER_PORT']}/api",
+                                     PREFECT_API_AUTH_STRING: airnub_server["PREFECT_API_AUTH_STRING"]}):
         yield
 
 

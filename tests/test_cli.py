@@ -31,7 +31,8 @@ def department_env(department_project, subprocess_env, tmp_path):
     session's project server as its API (the copy's code runs in the command itself, not the server's runner)."""
     _, env = department_project
     return {**env, **output_overrides(tmp_path), "PREFECT_HOME": subprocess_env["PREFECT_HOME"],
-            "PREFECT_API_URL": f"http://127.0.0.1:{subprocess_env['AIRNUB_SERVER_PORT']}/api"}
+            "PREFECT_API_URL": f"http://127.0.0.1:{subprocess_env['AIRNUB_SERVER_PORT']}/api",
+            "PREFECT_API_AUTH_STRING": subprocess_env["PREFECT_API_AUTH_STRING"]}
 
 
 def test_run_a_single_stage(department_project, department_env, tmp_path):
@@ -170,16 +171,18 @@ def test_variables_dry_run_and_blocks_setup(subprocess_env, tmp_path):
         assert blocks.stdout == "airnub-webhook-url: saved from AIRNUB_WEBHOOK_URL\n"
         assert "s3cr3t" not in blocks.stdout + blocks.stderr
     finally:  # the session's server is shared: a webhook left there would make later pipelines notify it
-        delete_block("airnub-webhook-url", f"http://127.0.0.1:{subprocess_env['AIRNUB_SERVER_PORT']}/api")
+        delete_block("airnub-webhook-url", f"http://127.0.0.1:{subprocess_env['AIRNUB_SERVER_PORT']}/api",
+                     subprocess_env["PREFECT_API_AUTH_STRING"])
 
 
-def delete_block(name: str, api_url: str) -> None:
-    """Remove the Secret block `name` from the server at `api_url`, if it is there."""
+def delete_block(name: str, api_url: str, auth: str) -> None:
+    """Remove the Secret block `name` from the server at `api_url` (credential `auth`), if it is there."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+    with temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_API_AUTH_STRING: auth}), \
+            get_client(sync_client=True) as client:
         try:
             block = client.read_block_document_by_name(name=name, block_type_slug="secret")
         except ObjectNotFound:

@@ -110,9 +110,11 @@ def test_first_use_starts_the_server_says_so_and_a_stop_leaves_nothing(stopped_s
     assert state["reports_url"] == f"http://127.0.0.1:{stopped_server['AIRNUB_REPORTS_PORT']}/{token}"
 
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: state["api_url"]}), get_client(sync_client=True) as client:
+    auth = (tmp_path / "server" / "api-auth").read_text().strip()
+    with temporary_settings(updates={PREFECT_API_URL: state["api_url"], PREFECT_API_AUTH_STRING: auth}), \
+            get_client(sync_client=True) as client:
         runs = client.read_flow_runs()
     assert len(runs) == 2 and {run.state.name for run in runs} == {"Completed"}, "CLI runs show in the UI"
 
@@ -206,7 +208,7 @@ import sqlite3, sys, threading, time
 
 import httpx
 
-api, database = sys.argv[1], sys.argv[2]
+api, database, auth = sys.argv[1], sys.argv[2], tuple(sys.argv[3].split(":", 1))
 stop = threading.Event()
 
 
@@ -227,7 +229,7 @@ writer = threading.Thread(target=write)
 writer.start()
 answers = []
 try:
-    with httpx.Client(base_url=api, timeout=60) as client:  # no retries: each answer as the server gives it
+    with httpx.Client(base_url=api, auth=auth, timeout=60) as client:  # no retries: each answer as the server gives it
         flow = client.post("/flows/", json={"name": "busy-probe"}).json()["id"]
         for n in range(20):
             run = client.post("/flow_runs/", json={"flow_id": flow, "state": {"type": "PENDING"}})
@@ -251,7 +253,8 @@ def test_the_project_server_waits_for_a_busy_database_instead_of_answering_503(a
     """
     state = json.loads((Path(airnub_server["AIRNUB_SERVER_HOME"]) / "airnub-server.json").read_text())
     database = Path(state["home"]) / "prefect.db"
-    done = subprocess.run([sys.executable, "-c", BUSY_WRITER, state["api_url"], str(database)], cwd=PROJECT_ROOT,
+    done = subprocess.run([sys.executable, "-c", BUSY_WRITER, state["api_url"], str(database),
+                           airnub_server["PREFECT_API_AUTH_STRING"]], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["201"] * 40, done.stdout

@@ -6,27 +6,26 @@ by default), a static file server for the reports folder (`flows/common/reports_
 `reports_port`) and a warm runner beside it (`flows/common/runner.py`: a process that has Prefect and
 the project's libraries imported and forks a child for each command), each in a session of its
 own, so that `airnub server stop` ends them and everything they started. The state file in
-`server_home` says what runs where. Nothing here imports Prefect: `airnub server status` answers
-at once.
+`server_home` says what runs where, and which processes the project started (`flows/common/server_state.py`):
+a server is used only when it is provably the project's own (its processes alive with the recorded start
+time and command line, its API accepting the project's credential and refusing a request without it).
+When the configured port is taken by anything else, the project's server starts on a free port of its
+own, recorded in the state. Nothing here imports Prefect: `airnub server status` answers at once.
 
-Which server a command uses (`resolve`): `PREFECT_API_URL` when it is set (a team server);
+Which server a command uses (`resolve`): `PREFECT_API_URL` when it is set (a team server, with the user's
+own PREFECT_API_AUTH_STRING; the project's credential only when it names the project's running server);
 else the project's server, started on first use when `server_autostart` is on (the default);
 else, with `server_autostart = false`, Prefect's temporary server inside the command.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +33,22 @@ from pathlib import Path
 from airnub_prefect_starter.engine.settings import SETTINGS_FILE, find_project_root, load_settings, read_settings
 from airnub_prefect_starter.engine.storage import write_json
 from flows.common.reports_server import link_host, reports_port, start_reports_server
+from flows.common.server_state import (
+    ServerError,
+    authenticated,
+    credential,
+    healthy,
+    identity,
+    ours,
+    port_holder,
+    private_home,
+    remove_socket,
+    runner_socket,
+    terminate,
+)
 
 STATE_FILE = "airnub-server.json"
 START_TIMEOUT_SECONDS = 180  # a busy 2-core machine has taken 40 s to start a Prefect server
-STOP_TIMEOUT_SECONDS = 15
-
-
-class ServerError(RuntimeError):
-    """The project's server cannot be started, reached or stopped; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +70,10 @@ class ServerConfig:
     def state_file(self) -> Path:
         return self.home / STATE_FILE
 
-    @property
-    def socket_path(self) -> Path:
-        """The runner's Unix socket; under /tmp when the home's path is too long for one (108 bytes)."""
-        path = self.home / "runner.sock"
-        digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-        return path if len(str(path)) < 100 else Path(tempfile.gettempdir()) / f"airnub-runner-{digest}.sock"
+
+def api_credential(config: ServerConfig) -> str:
+    """The project's credential ("airnub:<random>", `<server_home>/api-auth`, 0600): made on first use."""
+    return credential(config.home)
 
 
 def server_config(root: Path | None = None) -> ServerConfig:
@@ -91,45 +96,32 @@ def server_config(root: Path | None = None) -> ServerConfig:
                         reports_port=served)
 
 
-def healthy(api_url: str, timeout: float = 2.0) -> bool:
-    """True when a Prefect API answers at `api_url`."""
-    try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def read_state(config: ServerConfig) -> dict | None:
-    """The state file's record, or None when there is none (or it cannot be read)."""
-    try:
-        state = json.loads(config.state_file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    """The state file's record, or None when there is none; a corrupt one is said in one line and removed."""
+    if not os.path.lexists(config.state_file):
         return None
-    return state if isinstance(state, dict) else None
+    private_home(config.home)
+    try:
+        descriptor = os.open(config.state_file, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, encoding="utf-8") as file:
+            state = json.loads(file.read())
+    except (OSError, ValueError) as error:
+        state = error
+    if not isinstance(state, dict) or not isinstance(state.get("api_url"), str):
+        print(f"airnub: {config.state_file} is not a state file this project wrote ({str(state)[:80]}); "
+              "removed, a new one is written when the server starts", file=sys.stderr)
+        config.state_file.unlink(missing_ok=True)
+        return None
+    return state
 
 
 def running(config: ServerConfig) -> dict | None:
-    """The record of the project's server when its API answers and its runner lives; else None."""
+    """The record of the project's server when it is provably the project's own and its runner lives; else None."""
     state = read_state(config)
-    if state and _alive(state.get("runner_pid")) and healthy(state["api_url"]):
-        return state
-    return None
+    processes = state.get("processes") if state else None
+    if not isinstance(processes, dict) or not (ours(processes.get("server")) and ours(processes.get("runner"))):
+        return None
+    return state if authenticated(state["api_url"], api_credential(config)) else None
 
 
 def _spawn(command: list[str], env: dict, log: Path, cwd: Path) -> subprocess.Popen:
@@ -149,7 +141,19 @@ def _tail(log: Path, lines: int = 5) -> str:
 def _port_taken(host: str, port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
-        return probe.connect_ex((host, port)) == 0
+        return probe.connect_ex((host if host not in ("", "0.0.0.0", "::") else "127.0.0.1", port)) == 0
+
+
+def _server_port(config: ServerConfig, say: Callable[[str], None]) -> int:
+    """The configured port, or when anything answers there a free port of the project's own (said in one line)."""
+    if not _port_taken(config.host, config.port):
+        return config.port
+    with socket.socket() as probe:
+        probe.bind((config.host, 0))
+        port = probe.getsockname()[1]
+    say(f"airnub: {config.host}:{config.port} is taken by {port_holder(config.port)}; "
+        f"the project's server uses {config.host}:{port}")
+    return port
 
 
 def _wait(ready: Callable[[], bool], processes: dict[str, subprocess.Popen], logs: dict[str, Path]) -> None:
@@ -184,69 +188,56 @@ def _serve_reports(config: ServerConfig, state: dict, env: dict, say: Callable[[
         state.pop(key, None)
     state.update(start_reports_server(config.host, config.reports_port, load_settings(config.root).paths.reports,
                                       config.home, env, say))
+    state["processes"]["reports"] = identity(state.get("reports_pid"))
     write_json(state, config.state_file)
 
 
 def start(config: ServerConfig, say: Callable[[str], None] = print) -> dict:
-    """Start the server (unless one answers already) and the runner; write the state file; return it."""
+    """Start the server (unless the project's own runs already) and the runner; write the state file; return it."""
     if state := running(config):
         say(f"airnub: the project's Prefect server is already running at {state['api_url']}")
-        if config.reports_port and not _alive(state.get("reports_pid")):  # started before, or its file server died
-            _serve_reports(config, state, client_environment(), say)
+        if config.reports_port and not ours(state["processes"].get("reports")):  # none yet, or its file server died
+            _serve_reports(config, state, _server_environment(config, state["api_url"]), say)
         return state
-    stop(config, say=lambda _: None)  # what is left of a server that died: its runner, socket, state
-    config.home.mkdir(parents=True, exist_ok=True)
-    env = client_environment({**os.environ, "PREFECT_HOME": str(config.home)})
-    env.pop("PREFECT_API_URL", None)
-    # the UI's pages call the API at this address (Prefect's default names port 4200, whatever --port says)
-    env.setdefault("PREFECT_UI_API_URL", f"http://{link_host(config.host)}:{config.port}/api")
+    stop(config, say=lambda _: None)  # what is left of a server that died: its own processes and socket, the state
+    private_home(config.home)
+    port = _server_port(config, say)
+    api_url = f"http://{config.host}:{port}/api"
+    env = _server_environment(config, api_url)
     processes, logs = {}, {"server": config.home / "server.log", "runner": config.home / "runner.log"}
-    external = healthy(config.api_url)
-    if not external:
-        if _port_taken(config.host, config.port):
-            raise ServerError(f"{config.host}:{config.port} is in use by something that is not a Prefect server; "
-                              f"set server_port in {SETTINGS_FILE} (or AIRNUB_SERVER_PORT)")
-        processes["server"] = _spawn([sys.executable, "-m", "flows.common.prefect_server", "--host", config.host,
-                                      "--port", str(config.port)], env, logs["server"], config.root)
-    config.socket_path.unlink(missing_ok=True)
-    processes["runner"] = _spawn([sys.executable, "-m", "flows.common.runner", str(config.socket_path)],
-                                 {**env, "PREFECT_API_URL": config.api_url}, logs["runner"], config.root)
-    state = {"api_url": config.api_url, "ui_url": config.api_url.removesuffix("/api"),
-             "server_pid": processes["server"].pid if "server" in processes else None,
-             "runner_pid": processes["runner"].pid, "socket": str(config.socket_path), "home": str(config.home),
-             "started_at": time.time()}
+    processes["server"] = _spawn([sys.executable, "-m", "flows.common.prefect_server", "--host", config.host,
+                                  "--port", str(port)], env, logs["server"], config.root)
+    socket_path = runner_socket(config.home, None)
+    processes["runner"] = _spawn([sys.executable, "-m", "flows.common.runner", str(socket_path)],
+                                 {**env, "PREFECT_API_URL": api_url}, logs["runner"], config.root)
+    state = {"api_url": api_url, "ui_url": api_url.removesuffix("/api"), "port": port,
+             "server_pid": processes["server"].pid, "runner_pid": processes["runner"].pid,
+             "processes": {name: identity(process.pid) for name, process in processes.items()},
+             "socket": str(socket_path), "home": str(config.home), "started_at": time.time()}
+    if socket_path.parent != config.home:
+        state["socket_dir"] = str(socket_path.parent)
     write_json(state, config.state_file)  # before waiting: a `stop` during the start finds both processes
     try:
-        _wait(lambda: healthy(config.api_url) and _runner_ready(config.socket_path), processes, logs)
+        _wait(lambda: healthy(api_url) and _runner_ready(socket_path), processes, logs)
     except BaseException:
         stop(config, say=lambda _: None)
         raise
     if config.reports_port:
         _serve_reports(config, state, env, say)
-    where = "an existing Prefect server" if external else "the project's Prefect server"
-    say(f"airnub: started {where} at {state['ui_url']} (data in {config.home}); "
+    say(f"airnub: started the project's Prefect server at {state['ui_url']} (data in {config.home}); "
         "it keeps running for the next commands; `airnub server stop` stops it")
     return state
 
 
-def _terminate(pid: int | None) -> None:
-    """SIGTERM the process group led by `pid`, then SIGKILL what is left after a bounded wait."""
-    if not pid:
-        return
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_SECONDS), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except ProcessLookupError:
-                return
-            if not _alive(pid):  # the leader is gone; give its group a moment, then move on
-                time.sleep(0.1)
-            time.sleep(0.1)
+def _server_environment(config: ServerConfig, api_url: str) -> dict:
+    """The environment of the processes the project starts: its home, its credential on both sides of the API."""
+    env = client_environment({**os.environ, "PREFECT_HOME": str(config.home)})
+    env.pop("PREFECT_API_URL", None)
+    auth = api_credential(config)
+    env.update(PREFECT_SERVER_API_AUTH_STRING=auth, PREFECT_API_AUTH_STRING=auth)
+    # the UI's pages call the API at this address (Prefect's default names port 4200, whatever --port says)
+    env.setdefault("PREFECT_UI_API_URL", api_url.replace(f"//{config.host}:", f"//{link_host(config.host)}:", 1))
+    return env
 
 
 def stop(config: ServerConfig, say: Callable[[str], None] = print) -> bool:
@@ -255,21 +246,23 @@ def stop(config: ServerConfig, say: Callable[[str], None] = print) -> bool:
     if state is None:
         say("airnub: the project's Prefect server is not running")
         return False
-    _terminate(state.get("runner_pid"))
-    _terminate(state.get("server_pid"))
-    _terminate(state.get("reports_pid"))
-    Path(state.get("socket") or config.socket_path).unlink(missing_ok=True)
+    processes = state.get("processes") if isinstance(state.get("processes"), dict) else {}
+    for name in ("runner", "server", "reports"):
+        if not ours(processes.get(name)) and identity(state.get(f"{name}_pid")):
+            say(f"airnub: left pid {state[f'{name}_pid']} alone: it is not the {name} this project started")
+        terminate(processes.get(name))
+    remove_socket(state, config.home)
     config.state_file.unlink(missing_ok=True)
-    say(f"airnub: stopped the project's Prefect server at {state['api_url']}"
-        if state.get("server_pid") else f"airnub: stopped the runner for {state['api_url']}")
+    say(f"airnub: stopped the project's Prefect server at {state['api_url']}")
     return True
 
 
 def status(config: ServerConfig) -> str:
     """One line: is the project's server running, where, and how to stop or start it."""
     if state := running(config):
-        return (f"running at {state['ui_url']} (server pid {state['server_pid'] or 'external'}, runner pid "
-                f"{state['runner_pid']}, data in {state['home']}"
+        moved = f"; {config.host}:{config.port} was taken" if state.get("port", config.port) != config.port else ""
+        return (f"running at {state['ui_url']} (port {state.get('port')}{moved}; server pid {state['server_pid']}, "
+                f"runner pid {state['runner_pid']}, data in {state['home']}"
                 f"{', reports at ' + state['reports_url'] if state.get('reports_url') else ''}); "
                 "`airnub server stop` stops it")
     if read_state(config):
@@ -283,16 +276,18 @@ class Target:
 
     api_url: str | None  # None: Prefect's temporary server inside the command
     socket: Path | None
+    auth: str | None = None  # the project's credential, for the project's own server only
 
 
 def resolve(config: ServerConfig, say: Callable[[str], None] = print) -> Target:
     """The server a command that runs flows uses (see the module docstring)."""
     state = running(config)
     if url := os.environ.get("PREFECT_API_URL"):
-        same = state is not None and state["api_url"].rstrip("/") == url.rstrip("/")
-        return Target(url, Path(state["socket"]) if same else None)
+        if state is not None and state["api_url"].rstrip("/") == url.rstrip("/"):
+            return Target(url, Path(state["socket"]), api_credential(config))
+        return Target(url, None)  # the user's own choice, with the user's own PREFECT_API_AUTH_STRING
     if state is None and config.autostart:
         state = start(config, say)
     if state is None:
         return Target(None, None)
-    return Target(state["api_url"], Path(state["socket"]))
+    return Target(state["api_url"], Path(state["socket"]), api_credential(config))

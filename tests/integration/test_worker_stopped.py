@@ -27,7 +27,7 @@ from integration.processes import background, make
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import State
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
 from flows.common.locks import LOCK_FILE
 
@@ -138,7 +138,8 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, department_p
                                                                   "AIRNUB_INPUT_TABLE")},
            "REPORT_SECONDS": "8"}  # the report's kernel runs that long: long enough to be stopped mid-run
     try:
-        with server.start(), temporary_settings(updates={PREFECT_API_URL: server.api_url}), \
+        with server.start(), temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_API_AUTH_STRING:
+                                                   server.env["PREFECT_API_AUTH_STRING"]}), \
                 get_client(sync_client=True) as client:
             for target in ("variables", "deploy"):
                 done = make(target, env=env, cwd=root)
