@@ -13,10 +13,10 @@ import pytest
 from helpers import (
     PROJECT_ROOT,
     airnub,
+    ensure_second_user,
     free_port,
     migrated_prefect_database,
     output_overrides,
-    ensure_second_user,
     own_notebooks_dir,
     second_user_available,
     seed_prefect_home,

@@ -147,6 +147,7 @@ def as_second_user(*command: str, input: str | None = None, timeout: float = 60,
                           cwd="/tmp", input=input, capture_output=True, text=True, timeout=timeout)
 
 
-def second_user_python(code: str, *args: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
+def second_user_python(code: str, *args: str, timeout: float = 60,
+                       env: dict | None = None) -> subprocess.CompletedProcess:
     """Run Python `code` as the second user with the machine's own Python (/usr/bin/python3): no project venv."""
     return as_second_user("/usr/bin/python3", "-c", code, *args, timeout=timeout, env=env)

@@ -27,7 +27,7 @@ CREDENTIAL_FILE = "api-auth"
 STOP_TIMEOUT_SECONDS = 15
 CREDENTIAL_USER = "airnub"  # Prefect's basic auth string is "user:password"
 # The modules `python -m ...` of the processes the project starts (the reports server: one or the other).
-OUR_MODULES = ("flows.common.prefect_server", "flows.common.runner", "flows.common.reports_server", "http.server")
+OUR_MODULES = ("flows.common.prefect_server", "flows.common.runner", "flows.common.reports_server")
 
 
 class ServerError(RuntimeError):
