@@ -100,7 +100,7 @@ def execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, l
 
 
 def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str) -> str | None:
-    from airnub_prefect_starter.engine.notebook_runner import IPCKernelManager  # kernels on Unix sockets, no port race
+    from airnub_prefect_starter.engine.kernels import IPCKernelManager  # kernels on Unix sockets, no port race
 
     node = nbformat.read(source, as_version=4)
     client = NotebookClient(node, kernel_name=kernel, timeout=timeout, kernel_manager_class=IPCKernelManager,
