@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import default
+from traitlets import Unicode, default
 
 from .notebook_runs import NotebookExecutionError
 
@@ -114,6 +114,7 @@ def _die_with(parent: int) -> Callable[[], None] | None:
 class IPCKernelManager(AsyncKernelManager):
     "A kernel manager whose kernels talk over Unix sockets in a private folder, apart from the caller's streams."
     started: ClassVar[weakref.WeakSet] = weakref.WeakSet()  # the managers of this process's live runs
+    kernel_log = Unicode(None, allow_none=True, config=True, help="a file the kernel's stderr is appended to")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -132,11 +133,12 @@ class IPCKernelManager(AsyncKernelManager):
         return str(kernel_dir() / uuid.uuid4().hex[:12])
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        "Launch the kernel on /dev/null streams, dying with this process."
+        "Launch the kernel on /dev/null streams (stderr to `kernel_log` when set), dying with this process."
         private_folder(Path(self.connection_file).parent)
         quiet = subprocess.DEVNULL
-        kw.update(stdin=quiet, stdout=quiet, stderr=quiet, preexec_fn=_die_with(os.getpid()))
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        with open(self.kernel_log or os.devnull, "ab") as log:  # the kernel holds its own copy
+            kw.update(stdin=quiet, stdout=quiet, stderr=log, preexec_fn=_die_with(os.getpid()))
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
 # %% ../../nbs/engine/44a_kernels.ipynb #c014
 def stop_kernels_now() -> None:
