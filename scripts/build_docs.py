@@ -26,6 +26,7 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
 from airnub_prefect_starter.engine.settings import load_settings
 
@@ -41,7 +42,7 @@ def docs_dir(root: Path) -> Path:
 
 @contextmanager
 def stderr_to(log: Path):
-    """Send this process's standard error (and so its kernels') to `log` until the block ends."""
+    """Send this process's standard error to `log` until the block ends (its kernels' goes there by `kernel_log`)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     saved = os.dup(2)
     with open(log, "ab") as target:
@@ -96,14 +97,15 @@ def _for_readers(node, shown: str) -> None:
 def execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path) -> str | None:
     """Execute a fresh copy of `source` into `target`; None, or what failed (`shown`, the cell, the error)."""
     with stderr_to(log):
-        return _execute(source, target, kernel, timeout, shown)
+        return _execute(source, target, kernel, timeout, shown, log)
 
 
-def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str) -> str | None:
-    from airnub_prefect_starter.engine.notebook_runner import IPCKernelManager  # kernels on Unix sockets, no port race
+def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path) -> str | None:
+    from airnub_prefect_starter.engine.kernels import IPCKernelManager  # kernels on Unix sockets, no port race
 
     node = nbformat.read(source, as_version=4)
     client = NotebookClient(node, kernel_name=kernel, timeout=timeout, kernel_manager_class=IPCKernelManager,
+                            config=Config({"IPCKernelManager": {"kernel_log": str(log)}}),
                             resources={"metadata": {"path": str(source.parent)}})
     with client.setup_kernel():
         for index, cell in enumerate(node.cells):

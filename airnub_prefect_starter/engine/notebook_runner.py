@@ -7,27 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
 import tempfile
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import nbformat
 import papermill
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from traitlets import default
 
+from .kernels import IPCKernelManager, stop_kernels_now
 from .notebook_parameters import NotebookParameterError, check_parameters
 from airnub_prefect_starter.engine.notebook_runs import (
     PATH_FIELDS,
@@ -45,8 +41,7 @@ from .run_cache import RunCache, library_versions
 from .storage import file_state, write_json
 
 # %% auto #0
-__all__ = ['new_run_dir', 'kernel_dir', 'IPCKernelManager', 'stop_kernels_now', 'in_own_thread', 'ReportFolderError',
-           'check_cell_timeout', 'run_notebook']
+__all__ = ['new_run_dir', 'in_own_thread', 'ReportFolderError', 'check_cell_timeout', 'run_notebook']
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c008
 def new_run_dir(
@@ -58,56 +53,6 @@ def new_run_dir(
     run_dir = Path(reports_root) / Path(notebook).stem / f"{stamp}-{uuid.uuid4().hex[:8]}"
     run_dir.mkdir(parents=True, exist_ok=False)
     return run_dir
-
-# %% ../../nbs/engine/45_notebook_runner.ipynb #c011
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-def kernel_dir() -> Path:
-    "This process's folder for kernel sockets and connection files; those of ended processes are removed."
-    root = Path(tempfile.gettempdir())
-    for stale in root.glob("airnub-kernels-*"):
-        owner = stale.name.rsplit("-", 1)[-1]
-        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
-            shutil.rmtree(stale, ignore_errors=True)
-    mine = root / f"airnub-kernels-{os.getpid()}"
-    mine.mkdir(mode=0o700, exist_ok=True)
-    return mine
-
-class IPCKernelManager(AsyncKernelManager):
-    "A kernel manager whose kernels talk over Unix sockets in this process's kernel folder, not TCP ports."
-    started: ClassVar[weakref.WeakSet] = weakref.WeakSet()  # the managers of this process's live runs
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        IPCKernelManager.started.add(self)
-
-    @default("transport")
-    def _default_transport(self) -> str:
-        return "ipc"
-
-    @default("connection_file")
-    def _default_connection_file(self) -> str:
-        return str(kernel_dir() / f"kernel-{uuid.uuid4().hex[:12]}.json")
-
-    @default("ip")
-    def _default_ip(self) -> str:
-        return str(kernel_dir() / uuid.uuid4().hex[:12])
-
-def stop_kernels_now() -> None:
-    "Kill the kernels of this process's runs and remove their files (on Ctrl-C: a running cell cannot be stopped)."
-    for manager in list(IPCKernelManager.started):
-        if pid := getattr(manager.provisioner, "pid", None):
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        manager.cleanup_connection_file()
-        manager.cleanup_ipc_files()
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c013
 def in_own_thread(
