@@ -249,6 +249,8 @@ def _start(request: Request, connection: socket.socket, listener: socket.socket,
     if request.signals:  # Ctrl-C before the runner took the command: nothing ran
         connection.sendall(json.dumps({"exit": 130}).encode() + b"\n")
         raise RequestError("interrupted before it started")
+    if select.select([connection], [], [], 0)[0] and not connection.recv(1, socket.MSG_PEEK):
+        raise RequestError("the command went away (it gave up waiting) before it started")
     runner = os.getpid()
     pid = os.fork()
     if pid == 0:

@@ -1,14 +1,15 @@
 """The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`).
 
-A command (`forward`) sends one line of JSON (argv, working folder, environment) with its stdin,
-stdout and stderr attached to the first byte (SCM_RIGHTS); lines after it are signals it received
-(Ctrl-C). The runner reads each connection without blocking, inside its one select loop (`Arriving`),
+A command (`forward`) sends one line of JSON (argv, working folder, environment); once the runner
+answers that it read it, its stdin, stdout and stderr (SCM_RIGHTS); lines after them are signals it
+received (Ctrl-C). The runner reads each connection without blocking, inside its one select loop (`Arriving`),
 so a client that sends slowly or never delays no one: it is dropped after REQUEST_SECONDS. Whatever a
-client sends, the runner keeps only the first three fds of the first chunk and closes every other
-(more fds, fds on later chunks, a request refused), and a request that is not the expected shape (deep
-nesting, bad JSON, wrong types) is refused, never a crash. The runner answers {"started": pid} when it
-took the command and {"exit": code} when it ended; a command that gets no answer in TAKE_SECONDS says so in
-one line, and it sends nothing (its environment, its stdio) to a socket served by another user.
+client sends, the runner keeps only the first three fds of the stdio message and closes every other
+(more fds, fds with the request or on later chunks, a request refused), and a request that is not the
+expected shape (deep nesting, bad JSON, wrong types) is refused, never a crash. The runner answers
+{"started": pid} when it started the command and {"exit": code} when it ended; a command that gets no
+answer in TAKE_SECONDS says so in one line, and it sends nothing (its environment, its stdio) to a
+socket served by another user.
 """
 
 from __future__ import annotations
@@ -58,10 +59,8 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and "\0" not in value
 
 
-def parse(line: bytes, fds: list[int]) -> Request:
-    """The request in `line` with its stdio `fds`; RequestError when either is not what a command sends."""
-    if len(fds) != STANDARD_STREAMS:
-        raise RequestError(f"{len(fds)} file descriptors passed, not the {STANDARD_STREAMS} standard streams")
+def parse(line: bytes) -> Request:
+    """The request in `line` (its stdio follows); RequestError when it is not what a command sends."""
     try:
         request = json.loads(line)
     except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
@@ -70,55 +69,74 @@ def parse(line: bytes, fds: list[int]) -> Request:
             and _text(cwd := request.get("cwd")) and isinstance(env := request.get("env"), dict)
             and all(_text(name) and _text(value) for name, value in env.items())):
         raise RequestError("not a request: argv (a list of text), cwd (text) and env (text to text)")
-    return Request(argv, cwd, env, fds)
+    return Request(argv, cwd, env, [])
 
 
 class Arriving:
-    """A connection whose request is still arriving: what it sent so far, the fds it passed, its deadline."""
+    """A connection whose request is still arriving: what it sent so far, the fds it passed, its deadline.
+
+    Two steps: the request's line (no fds), answered {"stdio": true}; then one message carrying the three
+    standard streams (SCM_RIGHTS) and, after it, signal lines. A command's stdio is never in flight to a
+    runner that did not read its request (a stalled runner would hold the caller's pipes open).
+    """
 
     def __init__(self, connection: socket.socket) -> None:
         connection.setblocking(False)
-        self.connection, self.data, self.fds = connection, bytearray(), []
+        self.connection, self.data, self.request = connection, bytearray(), None
         self.deadline = time.monotonic() + REQUEST_SECONDS
 
     def receive(self) -> Request | None:
-        """Read what has arrived: the request once its line is whole, else None; RequestError when refused."""
+        """Read what has arrived: the request once it and its stdio are whole, else None; RequestError when refused."""
         try:
             chunk, ancillary, _, _ = self.connection.recvmsg(65536, FD_ROOM)
         except (BlockingIOError, InterruptedError):
             return None
-        self._take_fds(ancillary, first=not self.data)
+        fds = _passed_fds(ancillary)
+        if self.request is not None and not self.request.fds and fds:  # the stdio step: keep three, close the rest
+            self.request.fds, fds = fds[:STANDARD_STREAMS], fds[STANDARD_STREAMS:]
+            self.data.clear()
+        for fd in fds:  # fds with the request's line, extras, fds on later chunks
+            close_quietly(fd)
         if not chunk:
             raise RequestError("the command went away before its request was whole")
         self.data += chunk
+        if self.request is None:
+            return self._line()
+        if len(self.request.fds) != STANDARD_STREAMS:
+            if self.request.fds or len(self.data) > 64:
+                raise RequestError(f"{len(self.request.fds)} file descriptors passed, not the standard streams")
+            return None
+        self.request.signals = [int(word) for word in self.data.split() if word.isdigit()]
+        request, self.request = self.request, None  # the caller holds its fds now
+        return request
+
+    def _line(self) -> None:
+        """The request's line, once whole: parsed, and the stdio asked for."""
         end = self.data.find(b"\n")
         if end < 0 or end > REQUEST_LIMIT:
             if len(self.data) > REQUEST_LIMIT:
                 raise RequestError(f"request longer than {REQUEST_LIMIT} bytes")
             return None
-        request = parse(bytes(self.data[:end]), self.fds)
-        request.signals = [int(word) for word in self.data[end + 1:].split() if word.isdigit()]
-        self.fds = []  # the request holds them now
-        return request
-
-    def _take_fds(self, ancillary: list[tuple[int, int, bytes]], first: bool) -> None:
-        """Keep the first three fds passed with the first chunk; close every other."""
-        for level, kind, data in ancillary:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds = array("i")
-                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-                for fd in fds:
-                    if first and len(self.fds) < STANDARD_STREAMS:
-                        self.fds.append(fd)
-                    else:
-                        close_quietly(fd)
+        self.request = parse(bytes(self.data[:end]))
+        del self.data[:end + 1]
+        self.connection.send(b'{"stdio": true}\n')  # a line into an empty buffer: never blocks
+        return None
 
     def close(self) -> None:
         """Drop the connection and the fds it passed."""
-        for fd in self.fds:
+        for fd in self.request.fds if self.request else ():
             close_quietly(fd)
-        self.fds = []
+        self.request = None
         self.connection.close()
+
+
+def _passed_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
+    """The fds a message carried (SCM_RIGHTS)."""
+    fds = array("i")
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    return list(fds)
 
 
 def close_quietly(fd: int) -> None:
@@ -154,13 +172,13 @@ def forward(socket_path: Path, argv: list[str]) -> int:
             print(f"airnub: the runner's socket {socket_path} is served by another user (uid {owner}); not sending "
                   "this command there. Remove the socket or run `airnub server stop`", file=sys.stderr)
             return 2
-        header = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode() + b"\n"
-        socket.send_fds(connection, [header[:1]], [0, 1, 2])
-        connection.sendall(header[1:])
+        connection.sendall(json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode() + b"\n")
+        replies = _replies(connection)
+        next(replies)  # {"stdio": true}: the runner read the request
+        socket.send_fds(connection, [b"\n"], [0, 1, 2])
         sent = True
         for signum in interrupts[:1]:
             tell(signum)
-        replies = _replies(connection)
         if "exit" in (taken := next(replies)):  # interrupted before it started
             return int(taken["exit"])
     except (TimeoutError, StopIteration):
@@ -181,7 +199,7 @@ def forward(socket_path: Path, argv: list[str]) -> int:
 
 
 def _replies(connection: socket.socket) -> Iterator[dict]:
-    """The runner's replies, one JSON object a line: {"started": pid}, then {"exit": code}."""
+    """The runner's replies, one JSON object a line: {"stdio": true}, {"started": pid}, then {"exit": code}."""
     buffer = b""
     while chunk := connection.recv(4096):
         buffer += chunk
