@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -102,6 +103,26 @@ def test_a_command_says_in_one_line_when_the_runner_does_not_take_it(runner):
     assert code == 1 and seconds < 20, (code, seconds)
     assert stderr.splitlines() == [f"airnub: the runner at {socket_path} did not take the command within 2.0 s; "
                                    "`airnub server stop` and `airnub server start` restart it"], stderr
+
+
+def test_ctrl_c_before_the_runner_takes_a_command_runs_nothing_and_says_so(runner):
+    process, socket_path, _ = runner
+    process.suspend()  # the runner is busy: the command waits for it
+    try:
+        command = subprocess.Popen([sys.executable, "-c", FORWARD, socket_path, "30", "--help"], cwd=PROJECT_ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert _wait_for(lambda: psutil.Process(command.pid).net_connections("unix"), 20), "the command connected"
+        time.sleep(0.5)  # and sent its request
+        command.send_signal(signal.SIGINT)
+        stdout, stderr = command.communicate(timeout=10)
+    finally:
+        process.resume()
+    assert command.returncode == 130 and stderr.strip() == \
+        "airnub: interrupted before the runner took the command; nothing ran", stderr
+    time.sleep(1)
+    assert not _run_of(process.pid) and stdout == "", "nothing ran"
+    code, stdout, stderr, _ = forwarded(socket_path, "--help")
+    assert (code, "usage: airnub" in stdout) == (0, True), stderr
 
 
 LISTENER = """

@@ -156,11 +156,12 @@ def forward(socket_path: Path, argv: list[str]) -> int:
             connection.sendall(f"{signum if len(interrupts) == 1 else int(signal.SIGKILL)}\n".encode())
 
     def interrupt(signum: int, _frame: object) -> None:
+        if not sent:  # the runner has not got the command: drop it (a request cut short is refused whole)
+            raise KeyboardInterrupt
         interrupts.append(signum)
         if len(interrupts) == 1:
             print("\nairnub: interrupted; stopping the run (Ctrl-C again to stop it at once)", file=sys.stderr)
-        if sent:  # never in the middle of the request: it is told once the request is sent
-            tell(signum)
+        tell(signum)
 
     sent = False
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -177,11 +178,17 @@ def forward(socket_path: Path, argv: list[str]) -> int:
         next(replies)  # {"stdio": true}: the runner read the request
         socket.send_fds(connection, [b"\n"], [0, 1, 2])
         sent = True
-        for signum in interrupts[:1]:
-            tell(signum)
         if "exit" in (taken := next(replies)):  # interrupted before it started
             return int(taken["exit"])
-    except (TimeoutError, StopIteration):
+    except KeyboardInterrupt:
+        connection.close()
+        print("\nairnub: interrupted before the runner took the command; nothing ran", file=sys.stderr)
+        return 130
+    except StopIteration:
+        print(f"airnub: the runner at {socket_path} hung up before taking the command; `airnub server status` tells "
+              "more", file=sys.stderr)
+        return 1
+    except TimeoutError:
         print(f"airnub: the runner at {socket_path} did not take the command within {TAKE_SECONDS} s; "
               "`airnub server stop` and `airnub server start` restart it", file=sys.stderr)
         return 1
@@ -189,8 +196,7 @@ def forward(socket_path: Path, argv: list[str]) -> int:
         print(f"airnub: cannot reach the runner at {socket_path}: {error.strerror or error}; "
               "`airnub server status` tells more", file=sys.stderr)
         return 1
-    finally:
-        connection.settimeout(None)
+    connection.settimeout(None)  # taken: the run takes as long as it takes
     for reply in replies:
         if "exit" in reply:
             return int(reply["exit"])
