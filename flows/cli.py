@@ -382,7 +382,7 @@ def execute(argv: list[str], forward: bool = False) -> int:
             if target.auth:  # the project's own server: its credential travels with the command (and to the runner)
                 os.environ["PREFECT_API_AUTH_STRING"] = target.auth
             if target.socket is not None:
-                from flows.common.runner import forward as run_in_runner
+                from flows.common.runner_protocol import forward as run_in_runner
 
                 return run_in_runner(target.socket, argv)
             if target.api_url:
@@ -402,7 +402,13 @@ def execute(argv: list[str], forward: bool = False) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The console script: Prefect's settings for this project, then the command (through the runner)."""
+    """The console script: Prefect's settings for this project, then the command (through the runner).
+
+    Whatever the command starts ends with it (a kernel, a daemon a notebook forked): `sweep_at_exit`.
+    """
+    from flows.common.processes import sweep_at_exit
+
+    sweep_at_exit()
     os.environ.update(server.client_environment())
     return execute(sys.argv[1:] if argv is None else argv, forward=True)
 

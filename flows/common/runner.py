@@ -12,7 +12,10 @@ environment and its stdin, stdout and stderr (SCM_RIGHTS); the runner forks a ch
 them over, runs `flows.cli.execute(argv)` against the runner's Prefect server, and the exit code
 goes back to the command. Ctrl-C in the command reaches the child as SIGINT; a command that dies
 (kill -9) closes its socket, and the runner then stops the child and everything in its process
-group, so no run outlives the command that asked for it.
+group, so no run outlives the command that asked for it. The runner reads requests without blocking
+(`runner_protocol`), so no client can crash, drain or stall it. A child dies with the runner
+(kill -9 of the runner stops its runs) and, as a child subreaper, stops whatever its run left behind
+when it ends (`processes`); the runner, a subreaper too, kills what a child it reaped left orphaned.
 """
 
 from __future__ import annotations
@@ -29,11 +32,21 @@ import time
 import traceback
 from pathlib import Path
 
+from flows.common.processes import (
+    become_subreaper,
+    descendants,
+    descendants_except,
+    die_with_parent,
+    signal_all,
+    sweep,
+)
+from flows.common.runner_protocol import Arriving, Request, RequestError, close_quietly, peer_uid
+
 PROJECT_MODULES = ("airnub_prefect_starter", "flows.")
-KEEP = {"flows", "flows.common", "flows.common.runner"}
+KEEP = {"flows", "flows.common", "flows.common.runner", "flows.common.runner_protocol", "flows.common.processes"}
 PRELOADED: dict[str, tuple | None] = {}  # project module -> its file's signature when preloaded
-HEADER_LIMIT = 4 << 20  # bytes: argv, working directory and environment
 GRACE_SECONDS = 10  # a run whose command was killed has this long to stop cleanly before SIGKILL
+MAX_ARRIVING = 32  # requests read at once; a further connection drops the oldest
 
 
 def preload() -> None:
@@ -87,32 +100,25 @@ def _fresh_project_code() -> None:
             del sys.modules[name]
 
 
-def _read_request(connection: socket.socket) -> tuple[dict, list[int]]:
-    data, fds, _, _ = socket.recv_fds(connection, 65536, 3)
-    if len(fds) != 3:
-        raise ValueError("no standard streams passed")
-    while not data.endswith(b"\n"):
-        chunk = connection.recv(65536)
-        if not chunk or len(data) > HEADER_LIMIT:
-            raise ValueError("incomplete request")
-        data += chunk
-    return json.loads(data), fds
-
-
-def _child(request: dict, fds: list[int], api_url: str) -> int:
+def _child(request: Request, api_url: str) -> int:
     """In the forked child: take over the command's stdio, folder and environment, and run it."""
     os.setpgid(0, 0)
+    become_subreaper()  # what the run leaves orphaned (a daemon a notebook forked) is ours to stop at the end
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop from the runner unwinds like Ctrl-C
-    for target, fd in zip((0, 1, 2), fds, strict=True):
+    for target, fd in zip((0, 1, 2), request.fds, strict=True):
         os.dup2(fd, target)
         os.close(fd)
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
-    os.chdir(request["cwd"])
+    try:
+        os.chdir(request.cwd)
+    except OSError as error:
+        print(f"airnub: cannot run in {request.cwd}: {error.strerror}", file=sys.stderr)
+        return 2
     os.environ.clear()
-    os.environ.update(request["env"], PREFECT_API_URL=api_url)
-    sys.argv = ["airnub", *request["argv"]]
+    os.environ.update(request.env, PREFECT_API_URL=api_url)
+    sys.argv = ["airnub", *request.argv]
     import prefect.context
     from prefect.logging.configuration import setup_logging
 
@@ -121,13 +127,13 @@ def _child(request: dict, fds: list[int], api_url: str) -> int:
     setup_logging(incremental=False)  # log handlers on the command's stderr
     from flows.cli import execute
 
-    return execute(request["argv"])
+    return execute(request.argv)
 
 
-def _run_child(request: dict, fds: list[int], api_url: str) -> None:
+def _run_child(request: Request, api_url: str) -> None:
     code = 1
     try:
-        code = _child(request, fds, api_url)
+        code = _child(request, api_url)
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
     except KeyboardInterrupt:
@@ -139,6 +145,10 @@ def _run_child(request: dict, fds: list[int], api_url: str) -> None:
             atexit._run_exitfuncs()  # Prefect ships the run's last logs to the API at exit
             sys.stdout.flush()
             sys.stderr.flush()
+        with contextlib.suppress(BaseException):
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)  # a second stop does not cut the sweep short
+            sweep()  # whatever the run left behind, a kernel or a daemon, ends with it
         os._exit(code)
 
 
@@ -151,11 +161,14 @@ def serve(socket_path: Path) -> None:
     """Accept commands on `socket_path` until SIGTERM; each runs in a forked child."""
     api_url = os.environ["PREFECT_API_URL"]
     preload()
+    become_subreaper()  # a run's orphans come to us when its child ends, and are killed when it is reaped
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(socket_path))
     os.chmod(socket_path, 0o600)
     listener.listen(16)
+    listener.setblocking(False)
     children: dict[int, socket.socket | None] = {}  # child pid -> its command's connection (None: command gone)
+    arriving: dict[socket.socket, Arriving] = {}  # connections whose request is still arriving
     orphaned: dict[int, float] = {}  # child pid -> when its command went away
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
@@ -163,22 +176,15 @@ def serve(socket_path: Path) -> None:
     while not stopping:
         connections = {connection: pid for pid, connection in children.items() if connection is not None}
         with contextlib.suppress(InterruptedError):
-            for ready in select.select([listener, *connections], [], [], 0.2)[0]:
+            for ready in select.select([listener, *connections, *arriving], [], [], 0.2)[0]:
                 if ready is listener:
-                    _accept(listener, children, api_url)
-                    continue
-                pid = connections[ready]
-                try:
-                    message = ready.recv(64)
-                except OSError:  # reset by a command that died
-                    message = b""
-                if not message:  # the command is gone (killed): stop its run, and everything in its group
-                    ready.close()
-                    children[pid], orphaned[pid] = None, time.monotonic()
-                    _stop_group(pid)
-                for line in message.decode(errors="replace").split():  # a signal the command received (Ctrl-C)
-                    if line.isdigit() and int(line) in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL):
-                        _stop_group(pid, int(line))
+                    _accept(listener, arriving)
+                elif ready in arriving:
+                    _receive(arriving[ready], listener, arriving, children, api_url)
+                elif ready in connections:  # (not one dropped earlier in this round)
+                    _command_said(ready, connections[ready], children, orphaned)
+        for late in [request for request in arriving.values() if time.monotonic() > request.deadline]:
+            arriving.pop(late.connection).close()
         for pid, since in orphaned.items():
             if time.monotonic() - since > GRACE_SECONDS:
                 _stop_group(pid, signal.SIGKILL)
@@ -186,35 +192,90 @@ def serve(socket_path: Path) -> None:
             orphaned.pop(pid, None)
     for pid in children:
         _stop_group(pid, signal.SIGKILL)
+    signal_all(descendants(), signal.SIGKILL)
     socket_path.unlink(missing_ok=True)
 
 
-def _accept(listener: socket.socket, children: dict[int, socket.socket | None], api_url: str) -> None:
-    connection, _ = listener.accept()
+def _command_said(connection: socket.socket, pid: int, children: dict, orphaned: dict[int, float]) -> None:
+    """A running command's connection spoke: a signal it received (Ctrl-C), or it closed (the command died)."""
     try:
-        connection.settimeout(10)
-        request, fds = _read_request(connection)
-        connection.settimeout(None)
-    except (OSError, ValueError):  # a probe (`airnub server start` waiting for the socket) or a broken client
+        message = connection.recv(64)
+    except OSError:  # reset by a command that died
+        message = b""
+    if not message:  # the command is gone (killed): stop its run, and everything in its group
+        connection.close()
+        children[pid], orphaned[pid] = None, time.monotonic()
+        _stop_group(pid)
+    for line in message.decode(errors="replace").split():
+        if line.isdigit() and int(line) in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL):
+            _stop_group(pid, int(line))
+
+
+def _accept(listener: socket.socket, arriving: dict[socket.socket, Arriving]) -> None:
+    """Take a connection from a process of this user; its request is read as it arrives (`_receive`)."""
+    try:
+        connection, _ = listener.accept()
+    except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+        return
+    if peer_uid(connection) != os.getuid():  # the socket is 0600; this is a second lock on the same door
         connection.close()
         return
+    if len(arriving) >= MAX_ARRIVING:
+        oldest = min(arriving.values(), key=lambda request: request.deadline)
+        arriving.pop(oldest.connection).close()
+    arriving[connection] = Arriving(connection)
+
+
+def _receive(pending: Arriving, listener: socket.socket, arriving: dict[socket.socket, Arriving],
+             children: dict[int, socket.socket | None], api_url: str) -> None:
+    """Read what a connection sent; once its request is whole, start it. A refused request is closed, fds and all."""
+    request = None
+    try:
+        if (request := pending.receive()) is None:
+            return
+        del arriving[pending.connection]
+        _start(request, pending.connection, listener, arriving, children, api_url)
+    except Exception:  # noqa: BLE001  a probe (`airnub server start` waiting), a broken or hostile client
+        arriving.pop(pending.connection, None)
+        pending.close()
+        for fd in request.fds if request else ():
+            close_quietly(fd)
+
+
+def _start(request: Request, connection: socket.socket, listener: socket.socket,
+           arriving: dict[socket.socket, Arriving], children: dict[int, socket.socket | None], api_url: str) -> None:
+    """Fork the child that runs `request`; tell the command it was taken (or, interrupted already, its exit)."""
+    connection.settimeout(2)  # replies are a line each: a command that does not read them cannot stall us
+    if request.signals:  # Ctrl-C before the runner took the command: nothing ran
+        connection.sendall(json.dumps({"exit": 130}).encode() + b"\n")
+        raise RequestError("interrupted before it started")
+    if select.select([connection], [], [], 0)[0] and not connection.recv(1, socket.MSG_PEEK):
+        raise RequestError("the command went away (it gave up waiting) before it started")
+    runner = os.getpid()
     pid = os.fork()
     if pid == 0:
-        listener.close()
-        for other in children.values():
-            if other is not None:
-                other.close()
-        connection.close()
-        _run_child(request, fds, api_url)
-    for fd in fds:
+        try:
+            die_with_parent(runner)  # kill -9 of the runner stops this run too
+            listener.close()
+            for other in [*children.values(), *arriving.values()]:
+                if other is not None:
+                    other.close()
+            connection.close()
+            _run_child(request, api_url)
+        finally:
+            os._exit(1)  # never back into the runner's loop
+    for fd in request.fds:
         os.close(fd)
+    request.fds.clear()
     children[pid] = connection
+    with contextlib.suppress(OSError):
+        connection.sendall(json.dumps({"started": pid}).encode() + b"\n")
 
 
 def _reap(children: dict[int, socket.socket | None]) -> list[int]:
-    """Collect the children that ended, send each command its exit code; return their pids."""
+    """Collect the children that ended, send each command its exit code, kill what they left; return their pids."""
     ended = []
-    while children:
+    while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
@@ -222,41 +283,15 @@ def _reap(children: dict[int, socket.socket | None]) -> list[int]:
         if pid == 0:
             break
         ended.append(pid)
-        if (connection := children.pop(pid, None)) is not None:
+        if pid not in children:  # an orphan a run left, reparented to us and killed: collected
+            continue
+        if (connection := children.pop(pid)) is not None:
             with contextlib.suppress(OSError):
                 connection.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
             connection.close()
         _stop_group(pid, signal.SIGKILL)  # whatever the run left in its process group
+        signal_all(descendants_except(set(children)), signal.SIGKILL)
     return ended
-
-
-def forward(socket_path: Path, argv: list[str]) -> int:
-    """Run `airnub argv` in the runner at `socket_path`, as if in this process; return its exit code."""
-    connection = socket.socket(socket.AF_UNIX)
-    connection.connect(str(socket_path))
-    header = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode() + b"\n"
-    socket.send_fds(connection, [header[:1]], [0, 1, 2])
-    connection.sendall(header[1:])
-    interrupts: list[int] = []
-
-    def interrupt(signum: int, _frame: object) -> None:
-        interrupts.append(signum)
-        if len(interrupts) == 1:
-            print("\nairnub: interrupted; stopping the run (Ctrl-C again to stop it at once)", file=sys.stderr)
-        with contextlib.suppress(OSError):
-            connection.sendall(f"{signum if len(interrupts) == 1 else int(signal.SIGKILL)}\n".encode())
-
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, interrupt)
-    reply = b""
-    while not reply.endswith(b"\n"):
-        chunk = connection.recv(4096)
-        if not chunk:
-            print("airnub: the runner stopped before the command ended; `airnub server status` tells more",
-                  file=sys.stderr)
-            return 1
-        reply += chunk
-    return int(json.loads(reply)["exit"])
 
 
 if __name__ == "__main__":

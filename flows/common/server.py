@@ -32,6 +32,7 @@ from pathlib import Path
 
 from airnub_prefect_starter.engine.settings import SETTINGS_FILE, find_project_root, load_settings, read_settings
 from airnub_prefect_starter.engine.storage import write_json
+from flows.common.processes import spare
 from flows.common.reports_server import link_host, reports_port, start_reports_server
 from flows.common.server_state import (
     ServerError,
@@ -127,8 +128,10 @@ def running(config: ServerConfig) -> dict | None:
 def _spawn(command: list[str], env: dict, log: Path, cwd: Path) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as output:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    spare(process.pid)  # it outlives the command that started it (processes.sweep_at_exit)
+    return process
 
 
 def _tail(log: Path, lines: int = 5) -> str:
@@ -188,6 +191,7 @@ def _serve_reports(config: ServerConfig, state: dict, env: dict, say: Callable[[
         state.pop(key, None)
     state.update(start_reports_server(config.host, config.reports_port, load_settings(config.root).paths.reports,
                                       config.home, env, say))
+    spare(state.get("reports_pid"))  # it outlives the command that started it
     state["processes"]["reports"] = identity(state.get("reports_pid"))
     write_json(state, config.state_file)
 
