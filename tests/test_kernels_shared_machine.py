@@ -135,26 +135,34 @@ def test_the_cleanup_of_ended_processes_touches_only_the_users_own_folders(secon
 
 def test_a_daemon_a_notebook_starts_does_not_hold_the_commands_output_open(tmp_path):
     env = command_env(tmp_path)
-    # a classic double fork: the daemon keeps every descriptor the kernel had, and sleeps for five minutes
+    # a classic double fork: the daemon keeps every descriptor the kernel had; it notes them, then sleeps
     notebook = write_notebook(tmp_path / "nbs" / "forker.ipynb", "pid_file: str = ''",
                               "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                              "        fds = {fd: os.readlink(f'/proc/self/fd/{fd}') for fd in map(int, "
+                              "os.listdir('/proc/self/fd')) if os.path.exists(f'/proc/self/fd/{fd}')}\n"
+                              "        open(pid_file + '.fds', 'w').write(repr(sorted(fds.values())))\n"
                               "        open(pid_file, 'w').write(str(os.getpid()))\n        time.sleep(300)\n"
                               "    os._exit(0)\nos.wait()")
     pid_file = tmp_path / "daemon.pid"
     command = subprocess.Popen([AIRNUB, "notebook", str(notebook), "-p", "pid_file", str(pid_file), "--no-cache"],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)  # as `airnub notebook ... | cat` reads it
+    ours = {f"pipe:[{os.fstat(stream.fileno()).st_ino}]" for stream in (command.stdout, command.stderr)}
     daemon = 0
     try:
-        command.wait(timeout=400)
-        daemon = int(pid_file.read_text())
-        assert not gone(daemon), "the daemon runs on after the command"
         try:
-            out, err = command.communicate(timeout=20)
+            out, err = command.communicate(timeout=400)
         except subprocess.TimeoutExpired:
-            pytest.fail("the command ended but its output stays open: the notebook's daemon holds it")
+            pytest.fail("the command's output stays open: the notebook's daemon holds it")
         assert command.returncode == 0, err
         assert "forker.ipynb: completed" in out
+        daemon = int(pid_file.read_text())
+        held = Path(f"{pid_file}.fds").read_text()
+        assert not any(pipe in held for pipe in ours), f"the kernel passed the command's output on: {held}"
+        deadline = time.monotonic() + 10
+        while not gone(daemon):  # the command's sweep ends what the run started (flows/common/processes.py)
+            assert time.monotonic() < deadline, "the daemon runs on after the command"
+            time.sleep(0.1)
     finally:
         end_all(command, *([daemon] if daemon else []))
 
