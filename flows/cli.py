@@ -11,7 +11,9 @@ from pathlib import Path
 
 from airnub_prefect_starter.engine.notebook_parameters import (
     NotebookParameterError,
+    check_parameters,
     command_line_parameters,
+    expand_grid,
     read_contract,
 )
 from airnub_prefect_starter.engine.notebook_runs import (
@@ -26,7 +28,7 @@ from airnub_prefect_starter.engine.notebook_runs import (
 from airnub_prefect_starter.engine.parameter_types import excerpt
 from airnub_prefect_starter.engine.run_cache import RunCache
 from airnub_prefect_starter.engine.settings import Settings, load_settings
-from flows.common import server
+from flows.common import faults, server
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, check_names, stage_flow
 from flows.scaffolding.cli import add_new_command
 
@@ -219,6 +221,8 @@ def _prepare_sweep(args: argparse.Namespace) -> int | None:
     args.notebook = _notebook_path(args.path, settings)
     _check_timeout(args.timeout)
     args.grid_values = _read_yaml_mapping(Path(args.grid), "grid")
+    for combination in expand_grid(args.grid_values, args.grid):  # refused here, before Prefect sees the grid
+        check_parameters(args.notebook, combination)
     return None
 
 
@@ -353,6 +357,7 @@ def _without_heartbeats(args: argparse.Namespace) -> int:
     """
     from flows.common.subflows import without_heartbeats
 
+    faults.one_line_faults()
     with without_heartbeats():
         return args.handler(args)
 
@@ -385,6 +390,12 @@ def execute(argv: list[str], forward: bool = False) -> int:
     except KeyboardInterrupt:
         print("airnub: interrupted; outputs of earlier runs are as they were", file=sys.stderr)
         return 130
+    except Exception as error:
+        if (cause := faults.unreachable(error)) is None:
+            raise
+        print(f"airnub: {faults.server_gone(cause, os.environ.get('PREFECT_API_URL'))}", file=sys.stderr)
+        faults.drop_unsent()  # the command ends now, not after Prefect's retries for each log and event it holds
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:

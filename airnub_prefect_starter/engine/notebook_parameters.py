@@ -28,9 +28,9 @@ from airnub_prefect_starter.engine.parameter_types import (
 )
 
 # %% auto #0
-__all__ = ['SECRET_WORDS', 'SECRET_PAIRS', 'FLAG_WORDS', 'looks_secret', 'secret_key_in', 'Expression', 'Parameter',
-           'NotebookParameterError', 'parameters_cell', 'read_contract', 'check_parameters', 'command_line_parameters',
-           'expand_grid']
+__all__ = ['SECRET_WORDS', 'SECRET_PAIRS', 'FLAG_WORDS', 'PARAMETER_LIMIT_BYTES', 'PARAMETERS_LIMIT_BYTES', 'looks_secret',
+           'secret_key_in', 'Expression', 'Parameter', 'NotebookParameterError', 'parameters_cell', 'read_contract',
+           'within_size_limits', 'check_parameters', 'command_line_parameters', 'expand_grid']
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c005
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")  # digits are dropped
@@ -183,6 +183,25 @@ def _checked(notebook: Path, parameter: Parameter, value: Any, how: str, accepts
                                      f"{excerpt(value)} ({error}{_hint(parameter, converted, how)}); "
                                      f"it accepts: {accepts}") from None
 
+# %% ../../nbs/engine/40_notebook_parameters.ipynb #c019b
+PARAMETER_LIMIT_BYTES = 64 * 1024  # one value, as JSON: an eighth of what Prefect accepts for a whole flow run
+PARAMETERS_LIMIT_BYTES = 256 * 1024  # all values together: half of Prefect's 512 KiB, the rest for the flow's own
+
+def within_size_limits(
+    values: dict[str, Any],  # parameter values by name, as they will be injected
+) -> dict[str, Any]:
+    "`values`, or NotebookParameterError naming a value (or the whole) larger than its limit as JSON."
+    sizes = {name: len(json.dumps(value, default=str).encode()) for name, value in values.items()}
+    advice = "put the value in a file and pass the file's path instead"
+    for name, size in sizes.items():
+        if size > PARAMETER_LIMIT_BYTES:
+            raise NotebookParameterError(f"parameter {name!r} is too large ({size} bytes; limit "
+                                         f"{PARAMETER_LIMIT_BYTES} bytes); {advice}")
+    if (total := sum(sizes.values())) > PARAMETERS_LIMIT_BYTES:
+        raise NotebookParameterError(f"the parameters are too large together ({total} bytes; limit "
+                                     f"{PARAMETERS_LIMIT_BYTES} bytes); {advice}")
+    return values
+
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c020
 def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, Any]:
     contract = read_contract(notebook)
@@ -199,7 +218,7 @@ def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, A
         if name not in contract:
             raise NotebookParameterError(f"{notebook}: unknown parameter {name!r}; it accepts: {accepts}")
         checked[name] = _checked(notebook, contract[name], value, how, accepts)
-    return checked
+    return within_size_limits(checked)
 
 def check_parameters(
     notebook: Path,  # the notebook to run
