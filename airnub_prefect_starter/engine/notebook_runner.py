@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import shutil
 import signal
@@ -141,8 +142,6 @@ def in_own_thread(
     return outcome.get("result")
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c017a
-import errno
-
 class ReportFolderError(NotebookExecutionError):
     "The run's report folder cannot be created (read-only, no permission): nothing ran."
 
