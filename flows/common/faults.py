@@ -50,10 +50,13 @@ def drop_unsent() -> None:
     if (services := sys.modules.get("prefect._internal.concurrency.services")) is None:
         return
     for service in list(services._QueueServiceBase._instances.values()):
+        stopping = False
         with suppress(queue.Empty, ValueError):
             while True:
-                service._queue.get_nowait()
+                stopping |= service._queue.get_nowait() is None  # None: the service's signal to end, kept
                 service._queue.task_done()
+        if stopping:
+            service._queue.put_nowait(None)
 
 
 def _one_line(error: BaseException) -> bool:
