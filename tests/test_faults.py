@@ -28,12 +28,18 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-def test_a_prefect_server_killed_mid_run_ends_the_command_in_one_line_and_keeps_the_report(stopped_server, tmp_path):
-    """Once 2 min 39 s of retries and ~300 traceback lines although the report was complete."""
+@pytest.mark.parametrize("where", ["warm runner", "command"])
+def test_a_prefect_server_killed_mid_run_ends_the_command_in_one_line_and_keeps_the_report(stopped_server, tmp_path,
+                                                                                          where):
+    """Once 2 min 39 s of retries and ~300 traceback lines although the report was complete. The run goes through
+    the warm runner, or runs in the command itself (a server named by PREFECT_API_URL the runner does not serve)."""
     notebook = write_notebook(tmp_path / "nbs" / "sleepy.ipynb", "seconds: int = 6",
                               "import time\nprint('sleeping', flush=True)\ntime.sleep(seconds)")
     assert airnub("server", "start", env=stopped_server).returncode == 0
     state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
+    if where == "command":
+        state["api_url"] = state["api_url"].replace("127.0.0.1", "localhost")
+        stopped_server = {**stopped_server, "PREFECT_API_URL": state["api_url"]}
     command = subprocess.Popen([AIRNUB, "notebook", str(notebook)], cwd=PROJECT_ROOT, env=stopped_server,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     reports = tmp_path / "reports" / "sleepy"

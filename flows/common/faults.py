@@ -75,7 +75,10 @@ class _WithoutFaultTracebacks(logging.Filter):
 
 
 def one_line_faults() -> None:
-    """Leave the tracebacks of one-line faults out of the console log handlers (stream handlers) Prefect set up."""
+    """Leave the tracebacks of one-line faults out of the console log handlers (stream handlers) Prefect sets up."""
+    from prefect.logging.configuration import ensure_logging_setup
+
+    ensure_logging_setup()  # `import prefect` alone sets up nothing: the first flow import would, after this
     loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values()
                                       if isinstance(logger, logging.Logger))]
     for handler in {handler for logger in loggers for handler in logger.handlers}:
