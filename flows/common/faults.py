@@ -12,12 +12,21 @@ API log (the UI) keeps them when it is there to receive them.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sys
 from contextlib import suppress
 
 # Loggers that report, one line per queued log or event, that the server cannot be reached.
 _SENDERS = ("prefect.events.clients", "prefect._internal.concurrency", "EventsWorker", "APILogWorker")
+
+
+def _to(error: BaseException, api_url: str | None) -> bool:
+    """True when the request that failed with `error` went to `api_url` (not to a site a flow of the project reads)."""
+    try:
+        return not api_url or str(error.request.url).startswith(api_url.rstrip("/"))
+    except (AttributeError, RuntimeError):  # an error raised before httpx recorded its request
+        return True
 
 
 def unreachable(error: BaseException | None) -> BaseException | None:
@@ -28,7 +37,7 @@ def unreachable(error: BaseException | None) -> BaseException | None:
 
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, httpx.TransportError):
+        if isinstance(error, httpx.TransportError) and _to(error, os.environ.get("PREFECT_API_URL")):
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
