@@ -28,7 +28,7 @@ from airnub_prefect_starter.engine.notebook_runs import (
 from airnub_prefect_starter.engine.parameter_types import excerpt
 from airnub_prefect_starter.engine.run_cache import RunCache
 from airnub_prefect_starter.engine.settings import Settings, load_settings
-from flows.common import server
+from flows.common import faults, server
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, check_names, stage_flow
 from flows.scaffolding.cli import add_new_command
 
@@ -365,6 +365,7 @@ def _without_heartbeats(args: argparse.Namespace) -> int:
     """
     from flows.common.subflows import without_heartbeats
 
+    faults.one_line_faults()
     with without_heartbeats():
         return args.handler(args)
 
@@ -399,6 +400,12 @@ def execute(argv: list[str], forward: bool = False) -> int:
     except KeyboardInterrupt:
         print("airnub: interrupted; outputs of earlier runs are as they were", file=sys.stderr)
         return 130
+    except Exception as error:
+        if (cause := faults.unreachable(error)) is None:
+            raise
+        print(f"airnub: {faults.server_gone(cause, os.environ.get('PREFECT_API_URL'))}", file=sys.stderr)
+        faults.drop_unsent()  # the command ends now, not after Prefect's retries for each log and event it holds
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,8 +29,9 @@ from airnub_prefect_starter.engine.parameter_types import (
 from .secret_rules import looks_secret, secret_in
 
 # %% auto #0
-__all__ = ['Expression', 'Parameter', 'NotebookParameterError', 'parameters_cell', 'read_contract', 'check_parameters',
-           'command_line_parameters', 'expand_grid', 'check_grid']
+__all__ = ['PARAMETER_LIMIT_BYTES', 'PARAMETERS_LIMIT_BYTES', 'Expression', 'Parameter', 'NotebookParameterError',
+           'parameters_cell', 'read_contract', 'within_size_limits', 'check_parameters', 'command_line_parameters',
+           'expand_grid', 'check_grid']
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c008
 @dataclass(frozen=True)
@@ -156,6 +157,25 @@ def _checked(notebook: Path, parameter: Parameter, value: Any, how: str, accepts
                                      f"{excerpt(value)} ({error}{_hint(parameter, converted, how)}); "
                                      f"it accepts: {accepts}") from None
 
+# %% ../../nbs/engine/40_notebook_parameters.ipynb #c019b
+PARAMETER_LIMIT_BYTES = 64 * 1024  # one value, as JSON: an eighth of what Prefect accepts for a whole flow run
+PARAMETERS_LIMIT_BYTES = 256 * 1024  # all values together: half of Prefect's 512 KiB, the rest for the flow's own
+
+def within_size_limits(
+    values: dict[str, Any],  # parameter values by name, as they will be injected
+) -> dict[str, Any]:
+    "`values`, or NotebookParameterError naming a value (or the whole) larger than its limit as JSON."
+    sizes = {name: len(json.dumps(value, default=str).encode()) for name, value in values.items()}
+    advice = "put the value in a file and pass the file's path instead"
+    for name, size in sizes.items():
+        if size > PARAMETER_LIMIT_BYTES:
+            raise NotebookParameterError(f"parameter {name!r} is too large ({size} bytes; limit "
+                                         f"{PARAMETER_LIMIT_BYTES} bytes); {advice}")
+    if (total := sum(sizes.values())) > PARAMETERS_LIMIT_BYTES:
+        raise NotebookParameterError(f"the parameters are too large together ({total} bytes; limit "
+                                     f"{PARAMETERS_LIMIT_BYTES} bytes); {advice}")
+    return values
+
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c020
 def _secret_reason(parameter: Parameter | None, name: str, value: Any) -> str | None:
     "Why a value for `name` is refused as a secret (its name, else its value), or None; `# not-secret` waives both."
@@ -181,7 +201,7 @@ def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, A
         if name not in contract:
             raise NotebookParameterError(f"{notebook}: unknown parameter {name!r}; it accepts: {accepts}")
         checked[name] = _checked(notebook, contract[name], value, how, accepts)
-    return checked
+    return within_size_limits(checked)
 
 def check_parameters(
     notebook: Path,  # the notebook to run

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import tempfile
 import threading
@@ -41,7 +42,7 @@ from .run_cache import RunCache, library_versions
 from .storage import file_state, write_json
 
 # %% auto #0
-__all__ = ['new_run_dir', 'in_own_thread', 'ReportFolderError', 'check_cell_timeout', 'run_notebook']
+__all__ = ['new_run_dir', 'in_own_thread', 'ReportFolderError', 'NoSpaceError', 'check_cell_timeout', 'run_notebook']
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c008
 def new_run_dir(
@@ -89,6 +90,19 @@ def in_own_thread(
 class ReportFolderError(NotebookExecutionError):
     "The run's report folder cannot be created (read-only, no permission): nothing ran."
 
+class NoSpaceError(NotebookExecutionError):
+    "The disk holding the reports filled up during a run: the run's half-written files are removed."
+
+def _no_space(error: BaseException | None) -> bool:
+    "True when `error`, or an error it was raised from or while handling, is 'no space left on device'."
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
 def check_cell_timeout(
     seconds: int,  # the per-cell timeout asked for
     name: str = "cell_timeout",  # what the caller calls it (`--timeout` on the command line)
@@ -100,7 +114,10 @@ def check_cell_timeout(
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c018
 def _failed_cell(output: Path, error: Exception) -> str:
-    cells = nbformat.read(output, as_version=4).cells if output.exists() else []
+    try:
+        cells = nbformat.read(output, as_version=4).cells if output.exists() else []
+    except (OSError, ValueError):  # half-written (a full disk, a crash): no cell to name, never read as a result
+        cells = []
     # papermill adds error banners (at the top, and before the failed cell) after it knows the index: not counted
     cells = [c for c in cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     index = getattr(error, "cell_index", None)
@@ -139,6 +156,8 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
                       progress_bar=False, log_output=False, kernel_manager_class=IPCKernelManager)
         error = ""
     except Exception as failure:
+        if _no_space(failure):  # the partial notebook is cut short: `run_notebook` removes the run's files
+            raise
         error = _failure(notebook, failure, partial, html, cell_timeout)
     if partial.exists():
         os.replace(partial, output)
@@ -180,13 +199,21 @@ def run_notebook(
         raise ReportFolderError(f"{reports_root}: cannot create the run's report folder there ({error.strerror}); "
                                 f"choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)"
                                 ) from error
-    output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd,
-                                        report_mode)
-    run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
-                      round(time.monotonic() - started, 3), report_mode=report_mode)
-    write_json({**parts, "status": "failed" if error else "completed", "error": error, "values": values,
-                "duration_seconds": run.duration_seconds, "finished_at": datetime.now(UTC).isoformat(),
-                "versions": {**library_versions(), "papermill": version("papermill")}}, run.manifest)
+    try:
+        output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd,
+                                               report_mode)
+        run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
+                          round(time.monotonic() - started, 3), report_mode=report_mode)
+        write_json({**parts, "status": "failed" if error else "completed", "error": error, "values": values,
+                    "duration_seconds": run.duration_seconds, "finished_at": datetime.now(UTC).isoformat(),
+                    "versions": {**library_versions(), "papermill": version("papermill")}}, run.manifest)
+    except OSError as failure:
+        if not _no_space(failure):
+            raise
+        shutil.rmtree(run_dir, ignore_errors=True)  # a half-written report would keep the disk full for the next run
+        raise NoSpaceError(f"no space left in {reports_root} (writing the report of {notebook.name}); the run's "
+                           "half-written files were removed: free some space there, or choose another folder "
+                           "(reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)") from None
     if error:
         raise NotebookExecutionError(error)
     if cache:

@@ -182,6 +182,9 @@ def client_environment(env: dict | None = None) -> dict:
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry on a closed network
     env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     env.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "papermill")
+    # one retry per API call, not Prefect's 5 (2 + 4 + ... + 32 s): a server that stopped answering ends the
+    # command in seconds (flows/common/faults.py), not minutes; the project's server does not answer "busy"
+    env.setdefault("PREFECT_CLIENT_MAX_RETRIES", "1")
     return env
 
 
