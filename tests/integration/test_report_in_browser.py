@@ -3,7 +3,7 @@
 Browsers refuse `file://` links on an `http://` page, so the project's server serves the reports
 folder over HTTP and the artifact links there. This test starts a project server of its own (own
 home, free ports), runs a notebook through `airnub notebook --report-mode`, opens the flow run's page,
-its Artifacts tab, the artifact, and clicks the report link. Skipped only when Chromium is missing
+signs in with the project's credential as a user does, opens its Artifacts tab, the artifact, and clicks the report link. Skipped only when Chromium is missing
 (`apt-get install -y chromium`; `.ci/run` installs it).
 """
 
@@ -25,6 +25,15 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-backgroun
 SCREENSHOT = os.environ.get("AIRNUB_REPORT_SCREENSHOT")  # a path: keep a picture of the opened report there
 
 
+def sign_in(page, ui_url: str, credential: Path) -> None:
+    """Sign in to the UI as docs/team-path.md tells a user: paste `.prefect/api-auth` into the login page's field."""
+    page.goto(ui_url)
+    page.wait_for_url(re.compile("/login"), timeout=60000)  # the UI asks before it shows anything
+    page.get_by_placeholder("admin:pass").fill(credential.read_text().strip())
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_url(lambda url: "/login" not in url, timeout=60000)
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
 def test_report_opens_in_one_click_from_the_run_page(stopped_server, tmp_path):
     from playwright.sync_api import sync_playwright
@@ -42,6 +51,7 @@ def test_report_opens_in_one_click_from_the_run_page(stopped_server, tmp_path):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+            sign_in(page, run_page.split("/runs/")[0], Path(stopped_server["AIRNUB_SERVER_HOME"]) / "api-auth")
             page.goto(run_page)
             page.get_by_text("Artifacts", exact=True).click()
             page.get_by_role("link", name=re.compile("notebook-harvest")).click()  # the artifact's card
