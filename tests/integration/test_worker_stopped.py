@@ -95,7 +95,7 @@ def start_analysis_and_stop_worker(client: SyncPrefectClient, deployment_id, sta
     wait_for(lambda: any(is_kernel(p) for p in run_processes(run_id)), 180, "the report notebook's kernel started")
     assert state_of(client, run_id).is_running()
     os.killpg(worker.pid, sig)
-    worker.wait(timeout=60)
+    worker.wait(timeout=180)  # a worker stops its flow run first: over a minute with the 2 cores busy
     return run_id
 
 
