@@ -29,6 +29,7 @@ from airnub_prefect_starter.engine.parameter_types import excerpt
 from airnub_prefect_starter.engine.run_cache import RunCache
 from airnub_prefect_starter.engine.settings import Settings, load_settings
 from flows.common import faults, server
+from flows.common.exports import ExportError, export_stale
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, check_names, stage_flow
 from flows.scaffolding.cli import add_new_command
 
@@ -376,6 +377,8 @@ def execute(argv: list[str], forward: bool = False) -> int:
     try:
         if args.command not in ("new", "server", "params"):  # scaffolding takes --root; these read no settings
             _check_settings()
+        if args.command in ("run", "notebook", "sweep"):  # the code a run uses is the notebooks' code
+            export_stale(load_settings().paths.root)
         if getattr(args, "prepare", None) and (answered := args.prepare(args)) is not None:
             return answered
         if forward and getattr(args, "prefect", False):
@@ -394,7 +397,7 @@ def execute(argv: list[str], forward: bool = False) -> int:
     except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError, server.ServerError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 2
-    except (NotebookExecutionError, RunFailedError) as error:
+    except (NotebookExecutionError, RunFailedError, ExportError) as error:
         print(f"airnub: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
