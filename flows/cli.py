@@ -104,7 +104,15 @@ def _run(args: argparse.Namespace) -> int:
     from airnub_prefect_starter.engine.errors import InputError
     from flows.common.config import ConfigError
 
+    from prefect.variables import Variable
+
+    from flows.common.config_check import check_configs
+
     flow, started, wall = stage_flow(args.department, args.stage), time.monotonic(), time.time()
+    try:  # every config and the Variables a run reads instead, before any flow run starts
+        check_configs(load_settings().paths.root, lambda name: Variable.get(name, default=None))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
     state = flow(return_state=True)
     try:
         result = state.result()
@@ -240,10 +248,12 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _variables_sync(args: argparse.Namespace) -> int:
     from flows.common.config import CONFIG_ROOT, ConfigError
-    from flows.common.variables_sync import describe, sync_variables
+    from flows.common.config_check import check_configs
+    from flows.common.variables_sync import describe, stored_variable, sync_variables
 
     root = load_settings().paths.root
-    try:
+    try:  # the check `airnub run` makes; a real sync replaces the Variables that differ, so it checks the files
+        check_configs(root, stored_variable if args.dry_run else None)
         print(describe(sync_variables(root / CONFIG_ROOT, dry_run=args.dry_run), root, args.dry_run))
     except ConfigError as error:
         raise UsageError(str(error)) from None
@@ -395,7 +405,7 @@ def execute(argv: list[str], forward: bool = False) -> int:
             return _without_heartbeats(args)
         return args.handler(args)
     except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError, server.ServerError) as error:
-        print(f"airnub: {error}", file=sys.stderr)
+        print("\n".join(f"airnub: {line}" for line in str(error).splitlines()), file=sys.stderr)  # one per problem
         return 2
     except (NotebookExecutionError, RunFailedError, ExportError) as error:
         print(f"airnub: {error}", file=sys.stderr)
