@@ -101,11 +101,10 @@ def _reports_in(result) -> list[Path]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from airnub_prefect_starter.engine.errors import InputError
-    from flows.common.config import ConfigError
-
     from prefect.variables import Variable
 
+    from airnub_prefect_starter.engine.errors import InputError
+    from flows.common.config import ConfigError
     from flows.common.config_check import check_configs
 
     flow, started, wall = stage_flow(args.department, args.stage), time.monotonic(), time.time()

@@ -25,7 +25,8 @@ from pathlib import Path
 DEFAULT_EXP = re.compile(rb"#\|\s*default_exp\s+([\w.]+)")
 EXPORT_SECONDS = 120  # nbdev exports a notebook in well under a second; this bounds a stuck one
 # The subprocess: nbdev's own exporter, for each notebook named on its command line.
-EXPORT = "import sys\nfrom nbdev.export import nb_export\nfor notebook in sys.argv[2:]: nb_export(notebook, sys.argv[1])"
+EXPORT = ("import sys\nfrom nbdev.export import nb_export\n"
+          "for notebook in sys.argv[2:]: nb_export(notebook, sys.argv[1])")
 
 
 class ExportError(ValueError):
