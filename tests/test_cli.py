@@ -111,7 +111,7 @@ def test_a_second_identical_run_is_served_from_the_cache_across_processes(typed_
 
 @pytest.mark.parametrize(("args", "expected"), [
     (("-p", "count", "many"), "parameter 'count' must be int, got 'many'"),
-    (("-p", "cuont", "1"), "unknown parameter 'cuont'; it accepts: count (int, default 1)"),
+    (("-p", "cuont", "1"), "unknown parameter 'cuont'; closest: count (int, default 1)"),
     (("-p", "api_token", "s3cr3t"), "looks like a secret"),
 ])
 def test_bad_notebook_parameters_exit_2_with_the_reason(typed_notebook, subprocess_env, args, expected):

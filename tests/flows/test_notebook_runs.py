@@ -23,7 +23,7 @@ CONTRACT = "count: int = 1  # how many\nratio: float = 0.5  # a share\nlabel: st
 
 
 @pytest.mark.parametrize(("parameters", "expected"), [
-    ({"cuont": 3}, "unknown parameter 'cuont'; it accepts: count (int, default 1: how many); ratio (float"),
+    ({"cuont": 3}, "unknown parameter 'cuont'; closest: count (int, default 1: how many); all "),
     ({"count": "three"}, "parameter 'count' must be int, got 'three'"),
     ({"ratio": [1]}, "parameter 'ratio' must be float, got [1]"),
 ])
