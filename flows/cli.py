@@ -452,7 +452,7 @@ def execute(argv: list[str], forward: bool = False) -> int:
         return 2
     except (NotebookExecutionError, RunFailedError, ExportError) as error:
         print(f"airnub: {error}", file=sys.stderr)
-        return 1
+        return getattr(error, "exit_code", 1)  # a dead kernel: 138, as papermill's command
     except KeyboardInterrupt:
         print("airnub: interrupted; outputs of earlier runs are as they were", file=sys.stderr)
         return 130
