@@ -28,7 +28,9 @@ from airnub_prefect_starter.engine.notebook_runs import (
 from airnub_prefect_starter.engine.parameter_types import excerpt
 from airnub_prefect_starter.engine.run_cache import RunCache
 from airnub_prefect_starter.engine.settings import Settings, load_settings
+from flows import papermill_command
 from flows.common import faults, server
+from flows.common.exports import ExportError, export_stale
 from flows.departments import DEPARTMENTS, STAGES, UnknownNameError, check_names, stage_flow
 from flows.scaffolding.cli import add_new_command
 
@@ -100,10 +102,17 @@ def _reports_in(result) -> list[Path]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from prefect.variables import Variable
+
     from airnub_prefect_starter.engine.errors import InputError
     from flows.common.config import ConfigError
+    from flows.common.config_check import check_configs
 
     flow, started, wall = stage_flow(args.department, args.stage), time.monotonic(), time.time()
+    try:  # every config and the Variables a run reads instead, before any flow run starts
+        check_configs(load_settings().paths.root, lambda name: Variable.get(name, default=None))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
     state = flow(return_state=True)
     try:
         result = state.result()
@@ -143,7 +152,10 @@ def _notebook_path(path: str, settings: Settings) -> Path:
     return confine(notebook, settings.paths.notebooks)
 
 
-def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = "", inputs: tuple = ()) -> None:
+def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = "", inputs: tuple = (),
+               output: Path | None = None) -> None:
+    if output is not None:  # papermill's OUT: a copy of the executed notebook
+        papermill_command.deliver(Path(run.output_notebook), output)
     if as_json:
         print(json.dumps({**run.__dict__, "seconds": round(seconds, 3)}, indent=2, default=str))
         return
@@ -154,6 +166,8 @@ def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = 
     else:
         print(f"{run.notebook.name}: completed in {seconds:.1f} s{flow_run}")
     print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
+    if output is not None:
+        print(f"output notebook: {output}")
     if run.full_html:
         print(f"report with code: {run.full_html}")
 
@@ -163,9 +177,16 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
     settings, started = load_settings(), time.monotonic()
     notebook = _notebook_path(args.path, settings)
     _check_timeout(args.timeout)
-    args.notebook = notebook
-    args.parameters = command_line_parameters(notebook, encoded=args.base64, files=args.file, yaml_texts=args.yaml,
-                                              text=args.parameter, raw=args.raw)  # papermill's order
+    args.notebook, args.output_notebook = notebook, papermill_command.output_path(args.output)
+    injected = papermill_command.injected_paths(args.path, args.output, vars(args))  # whatever the contract says
+    args.parameters = {**injected, **command_line_parameters(
+        notebook, encoded=args.base64, files=args.file, yaml_texts=args.yaml, text=args.parameter, raw=args.raw)}
+    if args.prepare_only:
+        written = papermill_command.prepare_only(notebook, args.output_notebook, args.parameters,
+                                                 settings.kernel_name, args.report_mode)
+        _say_kernel(args, settings)
+        print(f"{notebook.name}: parameters injected, not run: {written}")
+        return 0
     if args.cwd and not Path(args.cwd).is_dir():
         raise UsageError(f"--cwd {args.cwd}: not a folder")
     args.cwd = str(Path(args.cwd).resolve()) if args.cwd else None
@@ -177,22 +198,32 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
                                                 run_key(notebook, args.parameters, inputs, settings.kernel_name,
                                                         args.report_mode)[0])
     if hit:
-        _print_run(hit, args.json, time.monotonic() - started, inputs=tuple(inputs))
+        _say_kernel(args, settings)
+        _print_run(hit, args.json, time.monotonic() - started, inputs=tuple(inputs), output=args.output_notebook)
         return 0
     if args.dry_run:
+        _say_kernel(args, settings)
         print(f"would run {notebook} in kernel {settings.kernel_name} with parameters "
               f"{json.dumps(args.parameters, default=str)} (not in the cache)")
         return 0
     return None
 
 
+def _say_kernel(args: argparse.Namespace, settings: Settings) -> None:
+    """Once per command (where it ends: here, or in the runner's handler): what runs instead of `-k`'s kernel."""
+    if note := papermill_command.kernel_note(args.kernel, settings.kernel_name):
+        print(note, file=sys.stderr)
+
+
 def _notebook(args: argparse.Namespace) -> int:
     from flows.common.notebook_flow import notebook_flow
 
     started = time.monotonic()
+    _say_kernel(args, load_settings())
     state = notebook_flow(str(args.notebook), args.parameters, use_cache=not args.no_cache, cell_timeout=args.timeout,
                           cwd=args.cwd, inputs=args.inputs, report_mode=args.report_mode, return_state=True)
-    _print_run(state.result(), args.json, time.monotonic() - started, _flow_run_line(state))
+    _print_run(state.result(), args.json, time.monotonic() - started, _flow_run_line(state),
+               output=args.output_notebook)
     return 0
 
 
@@ -239,10 +270,12 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _variables_sync(args: argparse.Namespace) -> int:
     from flows.common.config import CONFIG_ROOT, ConfigError
-    from flows.common.variables_sync import describe, sync_variables
+    from flows.common.config_check import check_configs
+    from flows.common.variables_sync import describe, stored_variable, sync_variables
 
     root = load_settings().paths.root
-    try:
+    try:  # the check `airnub run` makes; a real sync replaces the Variables that differ, so it checks the files
+        check_configs(root, stored_variable if args.dry_run else None)
         print(describe(sync_variables(root / CONFIG_ROOT, dry_run=args.dry_run), root, args.dry_run))
     except ConfigError as error:
         raise UsageError(str(error)) from None
@@ -295,8 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("department", help=f"department id ({', '.join(DEPARTMENTS)})")
     run.add_argument("--stage", help=f"run only this stage ({', '.join(STAGES)})")
     run.set_defaults(handler=_run, prepare=_check_names, prefect=True)
-    notebook = commands.add_parser("notebook", help="run a parameterised notebook in the project kernel")
+    notebook = commands.add_parser("notebook", help="run a parameterised notebook in the project kernel", epilog=(
+        "papermill's command line works too (IN OUT, -k, --execution-timeout, --prepare-only, --inject-paths, ...): "
+        "docs/notebook-runs.md, 'Coming from papermill'"))
     notebook.add_argument("path", help="the notebook (inside the notebooks folder, nbs/)")
+    notebook.add_argument("output", nargs="?", help="papermill's OUT: a copy of the executed notebook goes there too")
+    notebook.add_argument("-k", "--kernel", help="papermill's -k: the project's kernel runs whatever it names")
+    notebook.add_argument("--prepare-only", action="store_true",
+                          help="write OUT with the parameters injected; run nothing (papermill's --prepare-only)")
+    for flag in ("--inject-paths", "--inject-input-path", "--inject-output-path"):
+        notebook.add_argument(flag, action="store_true", help=f"papermill's {flag}: PAPERMILL_*_PATH parameters")
     notebook.add_argument("-p", "--parameter", "--parameters", nargs=2, action="append", default=[],
                           metavar=("NAME", "VALUE"), help="a parameter, read as papermill's -p reads it (True, False, "
                           "None, a number, else text), refined by its declared type; repeat for several")
@@ -324,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--grid", required=True, help="a YAML mapping of parameter -> list of values")
     sweep.set_defaults(handler=_sweep, prepare=_prepare_sweep, prefect=True)
     for command in (notebook, sweep):
-        command.add_argument("--timeout", type=int, help="per-cell timeout in seconds (default from settings.ini)")
+        command.add_argument("--timeout", *(("--execution-timeout",) if command is notebook else ()), type=int,
+                             help="per-cell timeout in seconds (default from settings.ini)")
         command.add_argument("--no-cache", action="store_true", help="run even if an identical run is cached")
     for command in (run, notebook):
         command.add_argument("--json", action="store_true", help="print the whole result as JSON")
@@ -370,12 +412,24 @@ def _without_heartbeats(args: argparse.Namespace) -> int:
         return args.handler(args)
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The command line; for `notebook`, -p/-r pairs are taken first, so that a VALUE may begin with `-`."""
+    if argv[:1] != ["notebook"]:
+        return build_parser().parse_args(argv)
+    rest, text, raw = papermill_command.split_pairs(argv)
+    args = build_parser().parse_args(rest)
+    args.parameter, args.raw = [*args.parameter, *text], [*args.raw, *raw]
+    return args
+
+
 def execute(argv: list[str], forward: bool = False) -> int:
     """Run `airnub argv` here; with `forward`, a command that runs flows goes to the warm runner when one serves."""
-    args = build_parser().parse_args(argv)
     try:
+        args = _parse(argv)
         if args.command not in ("new", "server", "params"):  # scaffolding takes --root; these read no settings
             _check_settings()
+        if args.command in ("run", "notebook", "sweep"):  # the code a run uses is the notebooks' code
+            export_stale(load_settings().paths.root)
         if getattr(args, "prepare", None) and (answered := args.prepare(args)) is not None:
             return answered
         if forward and getattr(args, "prefect", False):
@@ -391,12 +445,14 @@ def execute(argv: list[str], forward: bool = False) -> int:
         if getattr(args, "prefect", False):
             return _without_heartbeats(args)
         return args.handler(args)
-    except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError, server.ServerError) as error:
-        print(f"airnub: {error}", file=sys.stderr)
+    except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError, server.ServerError,
+            papermill_command.CommandLineError) as error:
+        print("
+".join(f"airnub: {line}" for line in str(error).splitlines()), file=sys.stderr)  # one per problem
         return 2
-    except (NotebookExecutionError, RunFailedError) as error:
+    except (NotebookExecutionError, RunFailedError, ExportError) as error:
         print(f"airnub: {error}", file=sys.stderr)
-        return 1
+        return getattr(error, "exit_code", 1)  # a dead kernel: 138, as papermill's command
     except KeyboardInterrupt:
         print("airnub: interrupted; outputs of earlier runs are as they were", file=sys.stderr)
         return 130

@@ -111,7 +111,7 @@ def test_a_second_identical_run_is_served_from_the_cache_across_processes(typed_
 
 @pytest.mark.parametrize(("args", "expected"), [
     (("-p", "count", "many"), "parameter 'count' must be int, got 'many'"),
-    (("-p", "cuont", "1"), "unknown parameter 'cuont'; it accepts: count (int, default 1)"),
+    (("-p", "cuont", "1"), "unknown parameter 'cuont'; closest: count (int, default 1)"),
     (("-p", "api_token", "s3cr3t"), "looks like a secret"),
 ])
 def test_bad_notebook_parameters_exit_2_with_the_reason(typed_notebook, subprocess_env, args, expected):
@@ -123,7 +123,7 @@ def test_timeout_stops_a_hung_cell(subprocess_env, tmp_path):
     subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     notebook = write_notebook(tmp_path / "nbs" / "hung.ipynb", "seconds: int = 600", "import time\ntime.sleep(seconds)")
     done = airnub("notebook", str(notebook), "--timeout", "2", env=subprocess_env)
-    assert done.returncode == 1 and "hung.ipynb: cell 2 timed out after 2 s" in done.stderr
+    assert done.returncode == 1 and "hung.ipynb: cell 2 (`import time`) timed out after 2 s" in done.stderr
 
 
 @pytest.mark.parametrize(("command", "timeout"), [("notebook", "-1"), ("notebook", "0"), ("sweep", "-5")])

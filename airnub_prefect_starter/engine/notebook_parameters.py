@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import io
 import json
+import os
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from airnub_prefect_starter.engine.parameter_types import (
     union,
 )
 from .secret_rules import looks_secret, secret_in
+from .parameter_cells import Binding, bindings
 
 # %% auto #0
 __all__ = ['PARAMETER_LIMIT_BYTES', 'PARAMETERS_LIMIT_BYTES', 'Expression', 'Parameter', 'NotebookParameterError',
@@ -83,19 +86,34 @@ def _default(node: ast.expr | None, source: str) -> Any:
         return Expression(ast.get_source_segment(source, node) or ast.unparse(node))
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c010
-def _parameter(node: ast.Assign | ast.AnnAssign, code: str, comments: dict[int, str]) -> Parameter:
-    target, annotation = (node.target, node.annotation) if isinstance(node, ast.AnnAssign) else (node.targets[0], None)
-    default = _default(node.value, code)
-    inferred = type(default).__name__ if type(default).__name__ in ("int", "float", "bool", "str", "list", "tuple",
-                                                                      "dict") else "any"
+_TYPE_COMMENT = re.compile(r"type:\s*(?!ignore\b)(\S+)\s*(.*)")  # papermill's `x = 2  # type: float  the help`
+
+def _annotation(annotation: ast.expr | None, comment: str) -> tuple[ast.expr | None, str]:
+    "The annotation, else the type of papermill's `# type: X` comment; and the help the comment leaves."
+    typed = _TYPE_COMMENT.match(comment)
+    if typed is None:
+        return annotation, comment
+    try:
+        return annotation or ast.parse(typed[1], mode="eval").body, typed[2]
+    except SyntaxError:
+        return annotation, typed[2]
+
+def _parameter(name: str, bound: list[Binding], code: str, comments: dict[int, str]) -> Parameter:
+    "The parameter `name` as the cell binds it (`bound`: every binding; the last one's value is the default)."
+    last, annotation = bound[-1], next((b.annotation for b in bound if b.annotation is not None), None)
+    comment = next((comments[line] for b in bound for line in b.lines if line in comments), "")
+    annotation, comment = _annotation(annotation, comment)
+    default = _default(last.value, code) if last.known else Expression(last.source)
+    sure = all(b.known and b.always for b in bound)  # else the default depends on the run: type `any`
+    inferred = type(default).__name__ if sure and type(default).__name__ in ("int", "float", "bool", "str", "list",
+                                                                              "tuple", "dict") else "any"
     spec = type_spec(annotation) if annotation is not None else TypeSpec(inferred)
-    if default is None and node.value is not None:  # `s: str = None` accepts None
+    if default is None and last.value is not None:  # `s: str = None` accepts None
         spec = union(spec, TypeSpec("none"))
-    comment = comments.get(node.lineno) or comments.get(node.end_lineno, "")
     not_secret = re.search(r"\bnot-secret\b", comment) is not None
     help = re.sub(r"\bnot-secret\b[\s:;,.-]*", "", comment).strip()
-    return Parameter(target.id, ast.unparse(annotation) if annotation is not None else inferred, default, help,
-                     looks_secret(target.id) and not not_secret, spec, annotation is not None, not_secret)
+    return Parameter(name, ast.unparse(annotation) if annotation is not None else inferred, default, help,
+                     looks_secret(name) and not not_secret, spec, annotation is not None, not_secret)
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c011
 def parameters_cell(notebook: Path) -> str | None:
@@ -116,7 +134,7 @@ def parameters_cell(notebook: Path) -> str | None:
 def read_contract(
     notebook: Path,  # a notebook with a cell tagged `parameters`
 ) -> dict[str, Parameter] | None:
-    "The parameters `notebook` declares, by name; None when it has no `parameters` cell."
+    "The parameters `notebook` declares (every name its parameters cell binds), by name; None when it has none."
     source = parameters_cell(notebook)
     if source is None:
         return None
@@ -126,26 +144,30 @@ def read_contract(
     except SyntaxError as error:
         raise NotebookParameterError(f"{notebook}: the parameters cell is not valid Python at line {error.lineno} "
                                      f"({error.msg}); fix that line") from None
-    comments, contract = _line_comments(code), {}
-    for node in tree.body:
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)) or (
-                isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            parameter = _parameter(node, code, comments)
-            contract[parameter.name] = parameter
-    return contract
+    comments, found = _line_comments(code), {}
+    for binding in bindings(tree, code):
+        found.setdefault(binding.name, []).append(binding)
+    return {name: _parameter(name, bound, code, comments) for name, bound in found.items()}
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c019
 def _hint(parameter: Parameter, value: Any, how: str) -> str:
+    "Advice that fits `value` (converted) and how it was given; empty when the message says it all."
     if how == "raw":
         return "; -r passes text unconverted, -p converts it"
+    if value is None and not parameter.spec.accepts_none():
+        return (f"; None is accepted by an optional parameter only (`{parameter.name}: {parameter.type} | None = ...`)"
+                + ("; -r passes the text 'None'" if how == "text" else ""))
     if parameter.spec.base == "bool" and how == "text":
         return "; write True or False"
+    if parameter.spec.base in ("list", "tuple", "dict") and isinstance(value, str):
+        return f"; write it in YAML, e.g. {'{' + value + '}' if parameter.spec.base == 'dict' else '[' + value + ']'}"
     if not parameter.annotated and parameter.type != "any":
+        wider = "float" if (parameter.type, type(value)) == ("int", float) else f"{parameter.type} | {type(value).__name__}"
         return (f"; the type comes from the default {excerpt(parameter.default)}: annotate the parameter "
-                f"(`{parameter.name}: float = ...`, `{parameter.name}: str = ...`) to accept other values")
+                f"(`{parameter.name}: {wider} = ...`) to accept this value")
     return ""
 
-def _checked(notebook: Path, parameter: Parameter, value: Any, how: str, accepts: str) -> Any:
+def _checked(notebook: Path, parameter: Parameter, value: Any, how: str) -> Any:
     "`value` (given as `how`: typed, text or raw) converted and checked against `parameter`."
     converted = value
     try:
@@ -154,8 +176,7 @@ def _checked(notebook: Path, parameter: Parameter, value: Any, how: str, accepts
     except ParameterValueError as error:
         expected = "plain data" if parameter.spec.base == "any" else parameter.spec
         raise NotebookParameterError(f"{notebook}: parameter {parameter.name!r} must be {expected}, got "
-                                     f"{excerpt(value)} ({error}{_hint(parameter, converted, how)}); "
-                                     f"it accepts: {accepts}") from None
+                                     f"{excerpt(value)} ({error}{_hint(parameter, converted, how)})") from None
 
 # %% ../../nbs/engine/40_notebook_parameters.ipynb #c019b
 PARAMETER_LIMIT_BYTES = 64 * 1024  # one value, as JSON: an eighth of what Prefect accepts for a whole flow run
@@ -185,13 +206,21 @@ def _secret_reason(parameter: Parameter | None, name: str, value: Any) -> str | 
         return "looks like a secret"
     return secret_in(value)
 
+def _unknown(notebook: Path, name: str, contract: dict[str, Parameter]) -> str:
+    "The refusal of an unknown `name`: the closest names the notebook declares, and where to see them all."
+    if not contract:
+        return f"{notebook}: unknown parameter {name!r}; its parameters cell binds no names"
+    close = difflib.get_close_matches(name, list(contract), n=3, cutoff=0.6)
+    nearest = f"closest: {'; '.join(contract[c].describe() for c in close)}" if close else "no name is close"
+    shown = os.path.relpath(notebook) if Path(notebook).resolve().is_relative_to(Path.cwd()) else notebook
+    return f"{notebook}: unknown parameter {name!r}; {nearest}; all {len(contract)}: `airnub params {shown}`"
+
 def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, Any]:
     contract = read_contract(notebook)
     if given and contract is None:
         raise NotebookParameterError(f"{notebook}: has no cell tagged 'parameters', so it takes no parameters "
                                      f"(given: {', '.join(map(str, given))})")
     contract, checked = contract or {}, {}
-    accepts = "; ".join(p.describe() for p in contract.values()) or "nothing"
     for name, (value, how) in given.items():
         if reason := _secret_reason(contract.get(name), str(name), value):
             raise NotebookParameterError(f"{notebook}: parameter {name!r} {reason}; injected values are written into "
@@ -199,8 +228,8 @@ def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, A
                                          "so read secrets from a Prefect Secret block instead (or mark the parameter "
                                          "`# not-secret` in the parameters cell)")
         if name not in contract:
-            raise NotebookParameterError(f"{notebook}: unknown parameter {name!r}; it accepts: {accepts}")
-        checked[name] = _checked(notebook, contract[name], value, how, accepts)
+            raise NotebookParameterError(_unknown(notebook, str(name), contract))
+        checked[name] = _checked(notebook, contract[name], value, how)
     return within_size_limits(checked)
 
 def check_parameters(
@@ -221,12 +250,12 @@ def _read_parameters_file(file: str | Path) -> dict:
     return load_parameters_yaml(text, str(file))
 
 def _decoded(encoded: str) -> str:
-    "The YAML text of papermill's `-b` value (base64 of UTF-8 YAML)."
+    "The YAML text of papermill's `-b` value (base64 of UTF-8 YAML; line breaks, as `base64` wraps it, skipped)."
     import base64
     import binascii
 
     try:
-        return base64.b64decode(encoded, validate=True).decode("utf-8")
+        return base64.b64decode("".join(encoded.split()), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise NotebookParameterError(f"-b {encoded[:40]!r}: expected base64 of UTF-8 YAML text, e.g. the output of "
                                      "`printf 'alpha: 0.1' | base64`") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -42,7 +43,8 @@ from .run_cache import RunCache, library_versions
 from .storage import file_state, write_json
 
 # %% auto #0
-__all__ = ['new_run_dir', 'in_own_thread', 'ReportFolderError', 'NoSpaceError', 'check_cell_timeout', 'run_notebook']
+__all__ = ['new_run_dir', 'in_own_thread', 'ReportFolderError', 'KernelDiedError', 'NoSpaceError', 'check_cell_timeout',
+           'run_notebook']
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c008
 def new_run_dir(
@@ -90,6 +92,10 @@ def in_own_thread(
 class ReportFolderError(NotebookExecutionError):
     "The run's report folder cannot be created (read-only, no permission): nothing ran."
 
+class KernelDiedError(NotebookExecutionError):
+    "The kernel died during the run (a crash, `os._exit`, a kill): the command exits 138, as papermill's does."
+    exit_code = 138  # papermill's exit status for a dead kernel (its cli.py); scripts test for it
+
 class NoSpaceError(NotebookExecutionError):
     "The disk holding the reports filled up during a run: the run's half-written files are removed."
 
@@ -113,7 +119,13 @@ def check_cell_timeout(
     return seconds
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c018
+def _first_line(source: str) -> str:
+    "The first line of a cell's source as papermill's timeout message shows it (stripped), cut at 60 characters."
+    line = source.strip().split("\n")[0]
+    return f"`{line if len(line) <= 60 else line[:57] + '...'}`"
+
 def _failed_cell(output: Path, error: Exception) -> str:
+    "The failed cell, numbered as in the source notebook; a cell stopped while running also by its first line."
     try:
         cells = nbformat.read(output, as_version=4).cells if output.exists() else []
     except (OSError, ValueError):  # half-written (a full disk, a crash): no cell to name, never read as a result
@@ -121,46 +133,59 @@ def _failed_cell(output: Path, error: Exception) -> str:
     # papermill adds error banners (at the top, and before the failed cell) after it knows the index: not counted
     cells = [c for c in cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     index = getattr(error, "cell_index", None)
-    if index is None:  # a timeout: the last cell papermill started
-        started = [i for i, c in enumerate(cells)
-                   if c.metadata.get("papermill", {}).get("status", "pending") != "pending"]
+    running = index is None  # a timeout or a dead kernel: the cell that was running is the last one papermill
+    if running:  # started (it marks every cell "completed" at the end, the ones it never started too)
+        started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")]
         index = started[-1] if started else None
     if index is None:
         return "a cell"
     number = 1 + sum("injected-parameters" not in c.metadata.get("tags", []) for c in cells[:index])
-    return f"cell {number}"
+    return f"cell {number} ({_first_line(cells[index].source)})" if running else f"cell {number}"
 
-def _failure(notebook: Path, error: Exception, output: Path, html: Path, timeout: int) -> str:
-    cell = _failed_cell(output, error)
+def _failure(notebook: Path, error: Exception, output: Path, html: Path, timeout: int) -> NotebookExecutionError:
+    "The run's error in one line: the notebook, the cell and what happened, and where the partial report is."
+    cell, kind = _failed_cell(output, error), NotebookExecutionError
     if isinstance(error, CellTimeoutError):
         what = f"{cell} timed out after {timeout} s"
     elif isinstance(error, DeadKernelError):
-        what = f"the kernel died while running {cell} ({error})"
+        what, kind = f"the kernel died while running {cell}", KernelDiedError
     elif isinstance(error, papermill.PapermillExecutionError):
         what = f"{cell} raised {error.ename}: {error.evalue}"
     else:
         what = f"{type(error).__name__}: {error}"
-    return f"{notebook.name}: {what} (partial report: {html})"
+    return kind(f"{notebook.name}: {what} (partial report: {html})")
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c019
+def _publish(partial: Path, output: Path) -> None:
+    "Move the executed notebook to `output`, its `metadata.papermill.output_path` naming `output` (not `partial`)."
+    try:
+        nb = nbformat.read(partial, as_version=4)
+    except (OSError, ValueError):  # cut short (a crash): published as it is, never read as a result
+        nb = None
+    if nb is not None and "papermill" in nb.metadata:
+        nb.metadata.papermill["output_path"] = str(output)
+        nbformat.write(nb, partial)  # a full disk raises here: `run_notebook` removes the run's files
+    os.replace(partial, output)
+
 def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, cell_timeout: int,
-             cwd: Path, report_mode: bool = False) -> tuple[Path, Path, dict, str]:
-    "Run the notebook into `run_dir`; return output, html, recorded values and the error message (or '')."
+             cwd: Path, report_mode: bool = False) -> tuple[Path, Path, dict, NotebookExecutionError | None]:
+    "Run the notebook into `run_dir`; return output, html, recorded values and the run's error (or None)."
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
     partial = run_dir / f".partial.{notebook.name}"  # papermill writes as it goes; readers see the whole file only
     try:
-        # on Ctrl-C (or a stop) the kernel goes too, and the exception leaves before a partial report is published
+        # on Ctrl-C (or a stop) the kernel goes too, and the exception leaves before a partial report is published;
+        # report mode hides the code cells in the notebook as papermill's does (`jupyter.source_hidden`)
         in_own_thread(papermill.execute_notebook, on_interrupt=stop_kernels_now, input_path=notebook,
                       output_path=partial, parameters=parameters, kernel_name=kernel_name,
-                      execution_timeout=cell_timeout, cwd=cwd, language="python",
+                      execution_timeout=cell_timeout, cwd=cwd, language="python", report_mode=report_mode,
                       progress_bar=False, log_output=False, kernel_manager_class=IPCKernelManager)
-        error = ""
+        error = None
     except Exception as failure:
         if _no_space(failure):  # the partial notebook is cut short: `run_notebook` removes the run's files
             raise
         error = _failure(notebook, failure, partial, html, cell_timeout)
     if partial.exists():
-        os.replace(partial, output)
+        _publish(partial, output)
     if output.exists():
         title = title_parameter(notebook, parameters)
         render_html(output, html, title, report_mode=report_mode)
@@ -204,7 +229,7 @@ def run_notebook(
                                                report_mode)
         run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
                           round(time.monotonic() - started, 3), report_mode=report_mode)
-        write_json({**parts, "status": "failed" if error else "completed", "error": error, "values": values,
+        write_json({**parts, "status": "failed" if error else "completed", "error": str(error or ""), "values": values,
                     "duration_seconds": run.duration_seconds, "finished_at": datetime.now(UTC).isoformat(),
                     "versions": {**library_versions(), "papermill": version("papermill")}}, run.manifest)
     except OSError as failure:
@@ -215,7 +240,7 @@ def run_notebook(
                            "half-written files were removed: free some space there, or choose another folder "
                            "(reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)") from None
     if error:
-        raise NotebookExecutionError(error)
+        raise error
     if cache:
         record = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(run).items()}
         outputs = [output, html, *([run.full_html] if report_mode else [])]

@@ -182,9 +182,9 @@ def from_text(
     text: str,  # a `-p` value
     spec: TypeSpec,  # the parameter's declared type
 ) -> Any:
-    "`text` converted for `spec`: kept for str, YAML for list and dict, papermill's rule otherwise; `None` if accepted."
+    "`text` converted for `spec`: `None` is None, kept for str, YAML for list and dict, papermill's rule otherwise."
     bases = {item.base for item in spec.items} if spec.base == "union" else {spec.base}
-    if text == "None" and spec.accepts_none():
+    if text == "None":  # papermill's None whatever the type: `fit` refuses it where None is not accepted
         return None
     if "str" in bases:
         return text
@@ -194,24 +194,35 @@ def from_text(
 
 # %% ../../nbs/engine/38_parameter_types.ipynb #t018
 class ParameterLoader(yaml.SafeLoader):
-    "PyYAML's safe loader without dates (as papermill's), refusing unquoted 0123, 12:30, yes/no/on/off."
+    "PyYAML's safe loader without dates (as papermill's), refusing unquoted 0123, 12:30, yes/no/on/off and 1e-3."
 
 ParameterLoader.yaml_implicit_resolvers = {
     first: [resolver for resolver in resolvers if resolver[0] != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 _SURPRISING = re.compile(r"[-+]?0[0-7_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|yes|no|on|off", re.IGNORECASE)
+_EXPONENT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")  # text in YAML 1.1, a float in Python
+
+def _yaml_number(text: str) -> str:
+    "`text` as a float YAML 1.1 reads as one (a dot in the mantissa, a sign in the exponent): 1e-3 -> 0.001."
+    number = repr(float(text))
+    mantissa, _, exponent = number.partition("e")
+    return number if not exponent else f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
 
 def _refusing_surprises(construct):
     def checked(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
         value = construct(loader, node)
-        if node.style is None and _SURPRISING.fullmatch(node.value):  # unquoted
+        if node.style is None and isinstance(value, str) and _EXPONENT.fullmatch(node.value):
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value} is read as text by YAML 1.1, not as a "
+                                                    f"number; write {_yaml_number(node.value)} for the number, or "
+                                                    f"quote it ('{node.value}') to keep the text", node.start_mark)
+        if node.style is None and not isinstance(value, str) and _SURPRISING.fullmatch(node.value):  # unquoted
             raise yaml.constructor.ConstructorError(None, None, f"{node.value} is read as {value!r} by YAML 1.1; "
                                                     f"quote it ('{node.value}') to keep the text", node.start_mark)
         return value
     return checked
 
 for _tag, _construct in [("int", yaml.SafeLoader.construct_yaml_int), ("float", yaml.SafeLoader.construct_yaml_float),
-                         ("bool", yaml.SafeLoader.construct_yaml_bool)]:
+                         ("bool", yaml.SafeLoader.construct_yaml_bool), ("str", yaml.SafeLoader.construct_yaml_str)]:
     ParameterLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refusing_surprises(_construct))
 
 # %% ../../nbs/engine/38_parameter_types.ipynb #t019

@@ -14,8 +14,12 @@ WEBHOOK_BLOCK = "airnub-webhook-url"
 
 
 @task(name="notify-webhook", retries=2, retry_delay_seconds=5)
-def notify_task(text: str, timeout_seconds: float = 10) -> bool:
-    """POST `{"text": text}` as JSON to the webhook; False when no webhook is configured."""
+def notify_task(message: str, values: dict | None = None, timeout_seconds: float = 10) -> bool:
+    """POST `{"text": message}` (its `{names}` filled from `values`) to the webhook; False when none is configured.
+
+    Its config (e.g. configs/variables/.../<category>/notify_webhook.yaml) holds these parameters by name.
+    """
+    text = message.format(**values) if values is not None else message
     url = read_secret(WEBHOOK_BLOCK)
     if url is None:
         get_run_logger().info("No Secret block %r: nothing posted (see `airnub blocks setup`)", WEBHOOK_BLOCK)

@@ -4,7 +4,8 @@
 so a few hundred bytes of nested aliases (a "billion laughs" document) load as a small object
 that turns into billions of values the moment anything walks it (JSON encoding, comparison).
 `load_yaml` counts what the document holds with every alias expanded, before constructing it,
-and refuses a document over `MAX_NODES` or one whose alias refers to a node holding it.
+and refuses a document over `MAX_NODES` or one whose alias refers to a node holding it. A key
+named twice in one mapping is refused too (PyYAML keeps the last one without a word).
 No Prefect import: the CLI can use it before any flow starts.
 """
 
@@ -46,6 +47,35 @@ def _expanded_size(root: yaml.Node, most: int) -> int:
     return total
 
 
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping that names a key twice (PyYAML would keep the last silently); `problem_mark` is the second."""
+
+
+def _refuse_duplicate_keys(node: yaml.Node, seen: set[int]) -> None:
+    """`DuplicateKeyError` at the first key that a mapping under `node` repeats."""
+    if id(node) in seen or isinstance(node, yaml.ScalarNode):
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[tuple[str, str], int] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in lines:
+                    raise DuplicateKeyError(problem=f"duplicate key '{key.value}' (first on line "
+                                                    f"{lines[key.tag, key.value]}); keep one of them",
+                                            problem_mark=key.start_mark)
+                lines[key.tag, key.value] = key.start_mark.line + 1
+    for child in node.value if isinstance(node, yaml.SequenceNode) else [p for pair in node.value for p in pair]:
+        _refuse_duplicate_keys(child, seen)
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """The line (from 1) of each top-level key of the mapping in `text` (empty for anything else)."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    return {key.value: key.start_mark.line + 1 for key, _ in node.value
+            if isinstance(key, yaml.ScalarNode)} if isinstance(node, yaml.MappingNode) else {}
+
+
 def load_yaml(text: str, max_nodes: int = MAX_NODES) -> Any:
     """The one document in `text`, as `yaml.safe_load` builds it; `yaml.YAMLError` when it is not one or too large."""
     loader = yaml.SafeLoader(text)
@@ -54,6 +84,7 @@ def load_yaml(text: str, max_nodes: int = MAX_NODES) -> Any:
         if node is None:
             return None
         _expanded_size(node, max_nodes)
+        _refuse_duplicate_keys(node, set())
         return loader.construct_document(node)
     except RecursionError as error:  # nesting deeper than the interpreter's stack
         raise YAMLTooLargeError(problem="nested too deeply") from error

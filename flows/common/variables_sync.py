@@ -35,6 +35,14 @@ def unreachable(error: httpx.TransportError, changed: str) -> ServerUnreachableE
                                   f"server with `make serve` (or set PREFECT_API_URL to a running one); {changed}")
 
 
+def stored_variable(name: str) -> object:
+    """The value of the Variable `name` on the server (None when there is none); one line when it does not answer."""
+    try:
+        return Variable.get(name, default=None)
+    except httpx.TransportError as error:
+        raise unreachable(error, "nothing was changed") from error
+
+
 @dataclass(frozen=True)
 class PlannedVariable:
     """One config file and what the sync does with its Variable."""

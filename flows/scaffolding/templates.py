@@ -86,9 +86,10 @@ def category_flow(department: Department, stage: str, category: str, name: str) 
             f"# configs/variables/{department.package}/{stage}/{category}.yaml, and {category}/ per task\n"
             f"CONFIG = ({config_parts(department, stage, category)})\n\n\n"
             f'@flow(name="{department.prefect_name(category)}")\n'
-            f'def {function}(input_table: str = "") -> dict:\n'
-            '    """Run the tasks of this category in order on `input_table` (empty: input_table of settings.ini)."""\n'
-            "    config = load_config(*CONFIG)\n"
+            f'def {function}(input_table: str = "", output_folder: str | None = None) -> dict:\n'
+            '    """Run the tasks of this category in order on `input_table` (empty: input_table of settings.ini).\n\n'
+            '    Unset parameters come from the category config.\n    """\n'
+            '    config = load_config(*CONFIG, overrides={"output_folder": output_folder})\n'
             '    get_run_logger().info("tasks read %s, write under %s in the processed folder",\n'
             '                          input_table_path(input_table), config["output_folder"])\n'
             "    results = {}\n    return results\n" + FLOW_TAIL.format(function=function))

@@ -88,7 +88,7 @@ TYPED = "n: Optional[int] = None\nflag: bool = False\nnames: list[str] = []\nthr
     (("-p", "n", "five"), "parameter 'n' must be int | None, got 'five' (a str, none of int | None)"),
     (("-p", "flag", "yes"), "parameter 'flag' must be bool, got 'yes' (a str, not bool; write True or False)"),
     (("-p", "names", "[a, 2]"), "parameter 'names' must be list[str], got '[a, 2]' (item 1 is int 2, not str"),
-    (("-p", "threshold", "0.5"), "the type comes from the default 0: annotate the parameter"),
+    (("-p", "threshold", "0.5"), "the type comes from the default 0: annotate the parameter (`threshold: float = ...`)"),
     (("-r", "count", "5"), "parameter 'count' must be int, got '5' (a str, not int; -r passes text unconverted, "
                            "-p converts it)"),
     (("-y", "count: 0123"), "-y:1: 0123 is read as 83 by YAML 1.1; quote it ('0123') to keep the text"),

@@ -23,7 +23,7 @@ CONTRACT = "count: int = 1  # how many\nratio: float = 0.5  # a share\nlabel: st
 
 
 @pytest.mark.parametrize(("parameters", "expected"), [
-    ({"cuont": 3}, "unknown parameter 'cuont'; it accepts: count (int, default 1: how many); ratio (float"),
+    ({"cuont": 3}, "unknown parameter 'cuont'; closest: count (int, default 1: how many); all "),
     ({"count": "three"}, "parameter 'count' must be int, got 'three'"),
     ({"ratio": [1]}, "parameter 'ratio' must be float, got [1]"),
 ])
@@ -101,7 +101,7 @@ def live_kernels() -> list[psutil.Process]:
 
 def test_a_hung_cell_is_stopped_by_the_timeout_and_its_kernel_with_it(notebooks_dir):
     notebook = write_notebook(notebooks_dir / "hung.ipynb", "seconds: int = 600", "import time\ntime.sleep(seconds)")
-    with pytest.raises(NotebookExecutionError, match="hung.ipynb: cell 2 timed out after 3 s"):
+    with pytest.raises(NotebookExecutionError, match=r"hung.ipynb: cell 2 \(`import time`\) timed out after 3 s"):
         notebook_flow(str(notebook), cell_timeout=3)
     assert live_kernels() == []
 

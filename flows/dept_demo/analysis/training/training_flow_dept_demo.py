@@ -19,8 +19,7 @@ def training_flow_dept_demo(test_size: float | None = None, random_state: int | 
         "test_size": test_size, "random_state": random_state, "regularisation": regularisation})
     paths = data_paths()
     card = train_model_task(paths.features, paths.model, paths.model_card, **config)
-    notify = load_config("dept_demo", "analysis", "training", "notify_webhook")
-    notify_task(notify["message"].format(**card["metrics"]))
+    notify_task(values=card["metrics"], **load_config("dept_demo", "analysis", "training", "notify_webhook"))
     return card
 
 
