@@ -447,8 +447,7 @@ def execute(argv: list[str], forward: bool = False) -> int:
         return args.handler(args)
     except (UnknownNameError, UsageError, NotebookParameterError, NotebookPathError, server.ServerError,
             papermill_command.CommandLineError) as error:
-        print("
-".join(f"airnub: {line}" for line in str(error).splitlines()), file=sys.stderr)  # one per problem
+        print("\n".join(f"airnub: {line}" for line in str(error).splitlines()), file=sys.stderr)  # one per problem
         return 2
     except (NotebookExecutionError, RunFailedError, ExportError) as error:
         print(f"airnub: {error}", file=sys.stderr)

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -49,6 +50,30 @@ def seed_prefect_home(home: Path, database: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(database, home / "prefect.db")
     return home
+
+
+def wait_for(condition, seconds: float = 30) -> bool:
+    """Poll `condition` until it holds or `seconds` pass; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def injected_cell(notebook: Path) -> str:
+    """The source of the cell papermill (or airnub) injected into an executed or prepared notebook."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    return next(cell.source for cell in cells if "injected-parameters" in cell.metadata.get("tags", []))
+
+
+def kernels_of(pid: int) -> set:
+    """The notebook kernels among the descendants of `pid` (psutil processes)."""
+    import psutil
+
+    return {process for process in psutil.Process(pid).children(recursive=True)
+            if "ipykernel_launcher" in " ".join(process.cmdline())}
 
 
 def free_port() -> int:

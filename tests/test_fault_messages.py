@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from helpers import AIRNUB, PROJECT_ROOT, airnub, own_notebooks_dir, write_notebook
+from helpers import AIRNUB, PROJECT_ROOT, airnub, own_notebooks_dir, wait_for, write_notebook
 
 from airnub_prefect_starter.engine.notebook_parameters import PARAMETER_LIMIT_BYTES
 
@@ -19,13 +18,6 @@ def _verdicts(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("airnub: ")]
 
 
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 @pytest.mark.parametrize("where", ["warm runner", "command"])
@@ -44,7 +36,7 @@ def test_a_prefect_server_killed_mid_run_ends_the_command_in_one_line_and_keeps_
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     reports = tmp_path / "reports" / "sleepy"
     try:  # papermill writes the partial notebook as the first cell starts: the kernel sleeps now
-        assert _wait_for(lambda: list(reports.glob("*/.partial.sleepy.ipynb")), 90), "the run started"
+        assert wait_for(lambda: list(reports.glob("*/.partial.sleepy.ipynb")), 90), "the run started"
         os.kill(state["server_pid"], 9)
         _, stderr = command.communicate(timeout=90)  # Prefect's own retries took 159 s
     finally:

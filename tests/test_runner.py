@@ -16,8 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import AIRNUB, PROJECT_ROOT, airnub, write_notebook
-from test_server import _kernels_of, _wait_for
+from helpers import AIRNUB, PROJECT_ROOT, airnub, kernels_of, wait_for, write_notebook
 
 FORWARD = """
 import sys
@@ -90,7 +89,7 @@ def test_hostile_requests_neither_crash_nor_drain_nor_stall_the_runner(runner, t
             code, stdout, stderr, seconds = forwarded(socket_path, "--help")
             assert (code, "usage: airnub" in stdout) == (0, True), stderr
             assert seconds < 8, f"a command waited {seconds:.1f} s behind a slow client"
-    assert _wait_for(lambda: _open_fds(process) == before, 20), f"fds {_open_fds(process)} open, {before} before"
+    assert wait_for(lambda: _open_fds(process) == before, 20), f"fds {_open_fds(process)} open, {before} before"
 
 
 def test_a_command_says_in_one_line_when_the_runner_does_not_take_it(runner):
@@ -111,7 +110,7 @@ def test_ctrl_c_before_the_runner_takes_a_command_runs_nothing_and_says_so(runne
     try:
         command = subprocess.Popen([sys.executable, "-c", FORWARD, socket_path, "30", "--help"], cwd=PROJECT_ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert _wait_for(lambda: psutil.Process(command.pid).net_connections("unix"), 20), "the command connected"
+        assert wait_for(lambda: psutil.Process(command.pid).net_connections("unix"), 20), "the command connected"
         time.sleep(0.5)  # and sent its request
         command.send_signal(signal.SIGINT)
         stdout, stderr = command.communicate(timeout=10)
@@ -168,11 +167,11 @@ def test_kill_9_of_the_runner_stops_the_run_and_its_kernel(runner, tmp_path):
     command = subprocess.Popen([AIRNUB, "notebook", str(notebook)], cwd=PROJECT_ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert _wait_for(lambda: _kernels_of(process.pid), 60), "the notebook's kernel started"
-        run = [*_run_of(process.pid), *_kernels_of(process.pid)]
+        assert wait_for(lambda: kernels_of(process.pid), 60), "the notebook's kernel started"
+        run = [*_run_of(process.pid), *kernels_of(process.pid)]
         time.sleep(2)  # the kernel runs the notebook's cell
         process.kill()
-        assert _wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in run), 15), \
+        assert wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in run), 15), \
             [p.cmdline() for p in run if p.is_running()]
         command.communicate(timeout=30)
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, write_notebook
+from helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, kernels_of, wait_for, write_notebook
 
 LIGHT = """
 import sys
@@ -74,19 +74,8 @@ def _processes_of(state: dict) -> list[psutil.Process]:
     return [p for p in found if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
-def _kernels_of(runner_pid: int) -> set[psutil.Process]:
-    """The notebook kernels the runner's children started (other tests' kernels aside)."""
-    return {process for process in psutil.Process(runner_pid).children(recursive=True)
-            if "ipykernel_launcher" in " ".join(process.cmdline())}
 
 
-def _wait_for(condition, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def test_first_use_starts_the_server_says_so_and_a_stop_leaves_nothing(stopped_server, tmp_path):
@@ -120,7 +109,7 @@ def test_first_use_starts_the_server_says_so_and_a_stop_leaves_nothing(stopped_s
 
     stopped = airnub("server", "stop", env=stopped_server)
     assert stopped.stdout == f"airnub: stopped the project's Prefect server at http://127.0.0.1:{port}/api\n"
-    assert _wait_for(lambda: not _processes_of(state), 10), _processes_of(state)
+    assert wait_for(lambda: not _processes_of(state), 10), _processes_of(state)
     assert not (tmp_path / "server" / "airnub-server.json").exists()
     assert airnub("server", "status", env=stopped_server).stdout.startswith(
         "airnub: the project's Prefect server is not running")
@@ -134,8 +123,8 @@ def test_a_command_stopped_mid_run_leaves_no_run_and_no_kernel_behind(stopped_se
     runner = psutil.Process(json.loads((tmp_path / "server" / "airnub-server.json").read_text())["runner_pid"])
     command = subprocess.Popen([AIRNUB, "notebook", str(notebook)], cwd=PROJECT_ROOT, env=stopped_server,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    assert _wait_for(lambda: _kernels_of(runner.pid), 60), "the notebook's kernel started"
-    kernels = _kernels_of(runner.pid)  # stopped at once: the kernel may still be starting (the hardest moment)
+    assert wait_for(lambda: kernels_of(runner.pid), 60), "the notebook's kernel started"
+    kernels = kernels_of(runner.pid)  # stopped at once: the kernel may still be starting (the hardest moment)
     started = time.monotonic()
     os.killpg(command.pid, signal.SIGKILL if how == "SIGKILL" else signal.SIGINT)
     _, stderr = command.communicate(timeout=60)
@@ -145,8 +134,8 @@ def test_a_command_stopped_mid_run_leaves_no_run_and_no_kernel_behind(stopped_se
         verdicts = [line for line in stderr.splitlines() if line.startswith("airnub: ") and "stopping" not in line]
         assert verdicts == ["airnub: interrupted; outputs of earlier runs are as they were"], stderr
         assert "Traceback" not in stderr
-    assert _wait_for(lambda: not any(kernel.is_running() for kernel in kernels), 30), "the run's kernel was stopped"
-    assert _wait_for(lambda: not [c for c in runner.children() if c.status() != psutil.STATUS_ZOMBIE], 30), \
+    assert wait_for(lambda: not any(kernel.is_running() for kernel in kernels), 30), "the run's kernel was stopped"
+    assert wait_for(lambda: not [c for c in runner.children() if c.status() != psutil.STATUS_ZOMBIE], 30), \
         "the run's process ended"
     assert not list(Path(tmp_path / "reports").rglob("slow.ipynb")), "no half-written report is published"
 

@@ -10,13 +10,21 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-from helpers import RECORD, SECOND_USER, airnub, free_port, second_user_python, seed_prefect_home, write_notebook
+from helpers import (
+    RECORD,
+    SECOND_USER,
+    airnub,
+    free_port,
+    second_user_python,
+    seed_prefect_home,
+    wait_for,
+    write_notebook,
+)
 
 # What the second user runs with the machine's Python: a request to the owner's API, without its credential.
 PROBE = """
@@ -50,13 +58,6 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 """
 
 
-def _wait_for(condition, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def _answers(url: str) -> bool:
@@ -103,7 +104,7 @@ def test_a_foreign_server_on_the_port_is_never_used_the_project_server_takes_a_p
                                 "/usr/bin/python3", "-c", FOREIGN, port, str(log)], cwd="/tmp",
                                start_new_session=True)
     try:
-        assert _wait_for(lambda: _answers(f"http://127.0.0.1:{port}/api/health")), "the foreign server answers"
+        assert wait_for(lambda: _answers(f"http://127.0.0.1:{port}/api/health")), "the foreign server answers"
         notebook = write_notebook(tmp_path / "nbs" / "small.ipynb", "n: int = 3", f"{RECORD}\nrecord('double', 2 * n)")
         done = airnub("notebook", str(notebook), "-p", "n", "4", env=stopped_server)
         assert done.returncode == 0, done.stdout + done.stderr

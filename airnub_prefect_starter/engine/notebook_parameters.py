@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .parameter_cells import Binding, bindings
 from airnub_prefect_starter.engine.parameter_types import (
     ANY,
     ParameterValueError,
@@ -29,7 +30,6 @@ from airnub_prefect_starter.engine.parameter_types import (
     union,
 )
 from .secret_rules import looks_secret, secret_in
-from .parameter_cells import Binding, bindings
 
 # %% auto #0
 __all__ = ['PARAMETER_LIMIT_BYTES', 'PARAMETERS_LIMIT_BYTES', 'Expression', 'Parameter', 'NotebookParameterError',
@@ -162,7 +162,8 @@ def _hint(parameter: Parameter, value: Any, how: str) -> str:
     if parameter.spec.base in ("list", "tuple", "dict") and isinstance(value, str):
         return f"; write it in YAML, e.g. {'{' + value + '}' if parameter.spec.base == 'dict' else '[' + value + ']'}"
     if not parameter.annotated and parameter.type != "any":
-        wider = "float" if (parameter.type, type(value)) == ("int", float) else f"{parameter.type} | {type(value).__name__}"
+        given = type(value).__name__
+        wider = "float" if (parameter.type, given) == ("int", "float") else f"{parameter.type} | {given}"
         return (f"; the type comes from the default {excerpt(parameter.default)}: annotate the parameter "
                 f"(`{parameter.name}: {wider} = ...`) to accept this value")
     return ""

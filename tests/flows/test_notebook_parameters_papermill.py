@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
-from helpers import RECORD, airnub, own_notebooks_dir, write_notebook
+from helpers import RECORD, airnub, injected_cell, own_notebooks_dir, write_notebook
 
 PAPERMILL = Path(sys.executable).parent / "papermill"
 LONG_TITLE = "Wine cultivar classifier: evaluation of the held-out rows, " * 5  # 295 characters
@@ -33,9 +32,6 @@ ARGUMENTS = [
 ]
 
 
-def injected_cell(notebook: Path) -> str:
-    cells = nbformat.read(notebook, as_version=4).cells
-    return next(cell.source for cell in cells if "injected-parameters" in cell.metadata.get("tags", []))
 
 
 @pytest.fixture
@@ -88,7 +84,8 @@ TYPED = "n: Optional[int] = None\nflag: bool = False\nnames: list[str] = []\nthr
     (("-p", "n", "five"), "parameter 'n' must be int | None, got 'five' (a str, none of int | None)"),
     (("-p", "flag", "yes"), "parameter 'flag' must be bool, got 'yes' (a str, not bool; write True or False)"),
     (("-p", "names", "[a, 2]"), "parameter 'names' must be list[str], got '[a, 2]' (item 1 is int 2, not str"),
-    (("-p", "threshold", "0.5"), "the type comes from the default 0: annotate the parameter (`threshold: float = ...`)"),
+    (("-p", "threshold", "0.5"),
+     "the type comes from the default 0: annotate the parameter (`threshold: float = ...`)"),
     (("-r", "count", "5"), "parameter 'count' must be int, got '5' (a str, not int; -r passes text unconverted, "
                            "-p converts it)"),
     (("-y", "count: 0123"), "-y:1: 0123 is read as 83 by YAML 1.1; quote it ('0123') to keep the text"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import KERNEL, RECORD, airnub, own_notebooks_dir, write_notebook
+from helpers import KERNEL, RECORD, airnub, injected_cell, own_notebooks_dir, write_notebook
 
 PAPERMILL = Path(sys.executable).parent / "papermill"
 
@@ -30,9 +30,6 @@ WRAPPED = base64.encodebytes(("msg: " + "a long message " * 8).encode()).decode(
 assert "\n" in WRAPPED.strip()
 
 
-def injected_cell(notebook: Path) -> str:
-    cells = nbformat.read(notebook, as_version=4).cells
-    return next(cell.source for cell in cells if "injected-parameters" in cell.metadata.get("tags", []))
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@
 
 Browsers refuse `file://` links on an `http://` page, so the project's server serves the reports
 folder over HTTP and the artifact links there. This test starts a project server of its own (own
-home, free ports), runs a notebook through `airnub notebook --report-mode`, opens the flow run's page,
-signs in with the project's credential as a user does, opens its Artifacts tab, the artifact, and clicks the report link. Skipped only when Chromium is missing
-(`apt-get install -y chromium`; `.ci/run` installs it).
+home, free ports), runs a notebook through `airnub notebook --report-mode`, signs in to the UI with
+the project's credential as a user does, opens the flow run's page, its Artifacts tab, the artifact,
+and clicks the report link. Skipped only when Chromium is missing (`apt-get install -y chromium`;
+`.ci/run` installs it).
 """
 
 from __future__ import annotations
