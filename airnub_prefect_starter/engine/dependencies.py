@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 import json
 import os
@@ -90,6 +91,7 @@ def kernel_command(
     out: str,  # the file the kernel appends what it opens to
     roots: list[str],  # folders whose files count (the project's, the notebook's, the working folder)
     skip: list[str],  # folders below them that do not (the reports, the cache)
+    files: list[str] = (),  # single files that count wherever they are (those the step's parameters name)
 ) -> list[str]:
     "The kernel `command` that also records what the kernel opens into `out` (unchanged when it is not ipykernel)."
     at = next((i for i in range(len(command) - 1) if command[i:i + 2] == ["-m", "ipykernel_launcher"]), None)
@@ -97,7 +99,7 @@ def kernel_command(
         return command
     source = "\n".join(inspect.getsource(f) for f in (_opened, _state, _watch))
     folders = [[f"{Path(p)}{os.sep}" for p in group] for group in (roots, [*skip, *library_folders()])]
-    call = f"_watch({str(out)!r}, {folders[0]!r}, {folders[1]!r})"
+    call = f"_watch({str(out)!r}, {[*folders[0], *map(str, files)]!r}, {folders[1]!r})"
     return [*command[:at], "-c", f"{source}\n{call}\n{_LAUNCH}", *command[at + 2:]]
 
 # %% ../../nbs/engine/42a_dependencies.ipynb #d010
@@ -152,15 +154,28 @@ class OpenedFiles:
         _recorders.pop(threading.get_ident(), None)
 
 # %% ../../nbs/engine/42a_dependencies.ipynb #d016
-def _project_path() -> list[Path]:
-    "Entries of `sys.path` that hold the project's own modules (not libraries)."
-    libraries = tuple(str(p) for p in library_folders())
-    entries = [Path(entry or os.getcwd()).resolve() for entry in sys.path]
-    return [e for e in dict.fromkeys(entries) if e.is_dir() and not str(e).startswith(libraries)]
+_tops: dict[str, Path | None] = {}  # top-level name -> the project folder it is found in (None: a library, or none)
 
-def module_file(name: str, path: list[Path]) -> Path | None:
-    "The source file of module `name` in the folders `path` (a package's `__init__.py`); None when it is not there."
-    for folder in path:
+def _top_folder(top: str) -> Path | None:
+    "The folder holding the top-level module or package `top` when it is the project's (not an installed library)."
+    if top not in _tops:
+        try:
+            spec = importlib.util.find_spec(top)  # a top-level name: nothing is imported
+        except (ImportError, ValueError):
+            spec = None
+        where = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+        where = [w.parent for w in where] or ([Path(spec.origin).parent] if spec and spec.has_location else [])
+        libraries = tuple(str(p) for p in library_folders())
+        _tops[top] = next((w.resolve() for w in where if not str(w.resolve()).startswith(libraries)), None)
+    return _tops[top]
+
+def module_file(
+    name: str,  # a dotted module name
+    path: list[Path] | None = None,  # folders to look in; None: where the import system finds the project's code
+) -> Path | None:
+    "The source file of the project module `name` (a package's `__init__.py`); None for a library or no module."
+    folders = path if path is not None else [f for f in [_top_folder(name.partition(".")[0])] if f]
+    for folder in folders:
         base = folder.joinpath(*name.split("."))
         for candidate in (base.with_suffix(".py"), base / "__init__.py"):
             if candidate.is_file():
@@ -192,7 +207,7 @@ def _imports(file: Path, name: str) -> tuple[str, list[str]]:
 
 def import_closure(module: str, path: list[Path] | None = None) -> dict[str, str]:
     "Every project module `module` imports, transitively (itself and the packages above each), with its content hash."
-    path, closure, waiting = path or _project_path(), {}, [module]
+    closure, waiting = {}, [module]
     while waiting:
         name = waiting.pop()
         parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]

@@ -36,6 +36,7 @@ from airnub_prefect_starter.engine.notebook_runs import (
     NotebookRun,
     cached_run,
     confine,  # noqa: F401 (flows check a notebook's path with it before a run)
+    named_paths,
     run_inputs,
     run_key,
 )
@@ -198,7 +199,7 @@ def run_notebook(
     text, code_state = notebook.read_text(encoding="utf-8"), file_state(notebook)  # the key and the kernel see this
     named = {str(path): file_state(path) for path in run_inputs(notebook, parameters, inputs or [], cwd)}
     key, parts = run_key(notebook, parameters, kernel_name, report_mode, cwd, text)
-    reason = "ran: asked to run again (no cache)"
+    reason = "ran: asked to run again"
     if cache and use_cache:
         hit, reason = cached_run(cache, key, parts)
         if hit:
@@ -213,7 +214,8 @@ def run_notebook(
                    key=lambda folder: -len(folder.parts))  # the nearest folder names a module
     private = Path(tempfile.mkdtemp(dir=kernel_dir()))  # the code as read, and what the kernel opens
     record = {"out": str(private / "opened.jsonl"), "roots": [str(p) for p in roots],
-              "skip": [str(Path(reports_root).resolve()), *([str(cache.directory.resolve())] if cache else [])]}
+              "skip": [str(Path(reports_root).resolve()), *([str(cache.directory.resolve())] if cache else [])],
+              "files": [str(p) for p in named_paths(notebook, parameters, cwd) if not p.is_dir()]}  # named tables
     try:
         (private / notebook.name).write_text(text, encoding="utf-8")
         output, html, values, error = _execute(notebook, private / notebook.name, run_dir, parameters, kernel_name,

@@ -20,7 +20,7 @@ from airnub_prefect_starter.engine.run_cache import (
 
 # %% auto #0
 __all__ = ['PATH_FIELDS', 'NotebookPathError', 'confine', 'NotebookRun', 'NotebookExecutionError', 'input_files',
-           'declared_inputs', 'run_inputs', 'run_key', 'cached_run']
+           'declared_inputs', 'named_paths', 'run_inputs', 'run_key', 'cached_run']
 
 # %% ../../nbs/engine/44_notebook_runs.ipynb #c005
 class NotebookPathError(ValueError):
@@ -82,6 +82,12 @@ def declared_inputs(notebook: Path) -> list[Path]:
     sources = ["".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"]
     names = [name.strip() for source in sources for line in _DECLARED.findall(source) for name in line.split(",")]
     return [Path(notebook).parent / name for name in names if name]
+
+def named_paths(notebook: Path, parameters: dict, cwd: Path) -> list[Path]:
+    "Every path a parameter's text (given or default) could name from `cwd`, existing or not (a file a run writes)."
+    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
+    texts = [v for v in {**defaults, **parameters}.values() if isinstance(v, str) and v and "\0" not in v]
+    return sorted({(cwd / text).resolve() for text in texts if len(text) < 1024 and "\n" not in text})
 
 def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
     "Every file a run of `notebook` depends on: given, declared in the notebook, or named by a parameter's value."

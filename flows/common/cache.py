@@ -1,16 +1,21 @@
-"""Caching for function tasks: skip a task whose code, arguments and input files are unchanged.
+"""Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
 
-The key is made of the task's source, the package's code, the library versions, the arguments,
-and the content fingerprints of every file or folder passed as a `Path` (never a pickle of a
-DataFrame: tasks receive paths). Records live in the project's cache folder (`cache_dir` in
-settings.ini) through `airnub_prefect_starter.engine.run_cache`, the same store the notebook runner
-uses, so a second `make run` with nothing changed skips the work. A record counts only while the
-task's output files are as it left them. Prefect's own caching is not used: its default policy
-includes the run id, its result storage defaults to ~/.prefect, and it hashes paths, not contents.
+The static key is the task's identity, the import closure of its module (the project modules it
+imports, transitively: editing the training module re-runs training, not cleaning), the library
+versions, and the arguments (a `Path` by its content). The record under that key keeps what the
+task turned out to read while it ran, like a compiler's dependency file: the files below the
+project its thread opened (an audit hook, `dependencies.OpenedFiles`), and the Prefect Variables
+it read through `load_config` (`note_variable`). A record is served only while all of them, and
+the task's output files, are unchanged; each task that runs logs its reason in one line
+(`ran: module a.b changed`, `ran: Variable v changed`). Records live in the project's cache folder
+(`cache_dir` in settings.ini) through `airnub_prefect_starter.engine.run_cache`, the store the
+notebook runner uses. Prefect's own caching is not used: its default policy includes the run id,
+its result storage defaults to ~/.prefect, and it hashes paths, not contents.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 from collections.abc import Callable
@@ -19,14 +24,23 @@ from typing import Any
 
 from prefect.logging import get_run_logger
 
-from airnub_prefect_starter.engine.run_cache import (
-    RunCache,
-    fingerprint,
-    hash_value,
-    library_versions,
-    package_code_fingerprint,
-)
+from airnub_prefect_starter.engine.dependencies import OpenedFiles, import_closure, observed
+from airnub_prefect_starter.engine.run_cache import RunCache, fingerprint, hash_value, library_versions
 from airnub_prefect_starter.engine.settings import load_settings
+
+_variables_read: contextvars.ContextVar[dict | None] = contextvars.ContextVar("airnub_variables_read", default=None)
+
+
+def note_variable(name: str, value: Any) -> None:
+    """Remember that the running cached task read the Prefect Variable `name` (None: it does not exist)."""
+    if (read := _variables_read.get()) is not None:
+        read.setdefault(name, hash_value(value))
+
+
+def _read_variable(name: str) -> Any:
+    from prefect.variables import Variable
+
+    return Variable.get(name, default=None)
 
 
 def _describe(value: Any) -> Any:
@@ -42,22 +56,34 @@ def cached(outputs: tuple[str, ...]) -> Callable:
     """Cache the decorated task function; `outputs` names its arguments that are files it writes."""
 
     def decorate(function: Callable) -> Callable:
-        signature, source = inspect.signature(function), inspect.getsource(function)
+        signature, step = inspect.signature(function), f"{function.__module__}.{function.__qualname__}"
 
         @functools.wraps(function)
         def run_or_reuse(*args: Any, **kwargs: Any) -> Any:
             arguments = signature.bind(*args, **kwargs)
             arguments.apply_defaults()
             written = [Path(arguments.arguments[name]) for name in outputs]
-            read = {name: _describe(value) for name, value in arguments.arguments.items() if name not in outputs}
-            key = hash_value({"task": function.__qualname__, "source": source, "package": package_code_fingerprint(),
-                              "versions": library_versions(), "outputs": [str(p) for p in written], "arguments": read})
-            cache = RunCache(load_settings().paths.cache)
-            if hit := cache.lookup("tasks", key):
-                get_run_logger().info("%s: served from the cache; nothing it depends on changed", function.__name__)
+            parts = {"step": step, "modules": import_closure(function.__module__), "versions": library_versions(),
+                     "outputs": [str(p) for p in written],
+                     "arguments": {name: _describe(value) for name, value in arguments.arguments.items()
+                                   if name not in outputs}}
+            key, settings, logger = hash_value(parts), load_settings(), get_run_logger()
+            cache = RunCache(settings.paths.cache)
+            hit, reason = cache.verdict("tasks", key, parts, _read_variable)
+            if hit:
+                logger.info("%s: %s", function.__name__, reason)
                 return hit["result"]
-            result = function(*args, **kwargs)
-            cache.store("tasks", key, result, outputs=written)
+            logger.info("%s: %s", function.__name__, reason)
+            variables = _variables_read.set({})
+            try:
+                with OpenedFiles([settings.paths.root], skip=[settings.paths.cache]) as opened:
+                    result = function(*args, **kwargs)
+                read = _variables_read.get()
+            finally:
+                _variables_read.reset(variables)
+            depends, _, stale = observed(opened.opened, {}, [settings.paths.root])
+            cache.store("tasks", key, result, outputs=written, depends={**depends, "variables": read}, parts=parts,
+                        stale=stale)
             return result
 
         return run_or_reuse
