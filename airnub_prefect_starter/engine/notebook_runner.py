@@ -187,8 +187,8 @@ def run_notebook(
     use_cache: bool = True,  # False: run even when an identical earlier run is cached
     from_text: bool = False,  # True when parameter values are text to convert (command line)
     report_mode: bool = False,  # True: the HTML shows no code (`<notebook>.full.html` beside it does)
-    project: Path | None = None,  # the project folder: what the run opens below it (or the notebook's or working
-                                  # folder) is what it depends on
+    watch: list[Path] | None = None,  # folders (the project's, its data's) whose files, with those of the notebook's
+                                      # and the working folder, are what the run depends on when it opens them
 ) -> NotebookRun:
     "Run `notebook` into a fresh report folder (or return an earlier run from `cache` whose dependencies are unchanged)."
     notebook, started = Path(notebook), time.monotonic()
@@ -210,7 +210,7 @@ def run_notebook(
         raise ReportFolderError(f"{reports_root}: cannot create the run's report folder there ({error.strerror}); "
                                 f"choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)"
                                 ) from error
-    roots = sorted({notebook.parent.resolve(), cwd, *([Path(project).resolve()] if project else [])},
+    roots = sorted({notebook.parent.resolve(), cwd, *(Path(folder).resolve() for folder in watch or [])},
                    key=lambda folder: -len(folder.parts))  # the nearest folder names a module
     private = Path(tempfile.mkdtemp(dir=kernel_dir()))  # the code as read, and what the kernel opens
     record = {"out": str(private / "opened.jsonl"), "roots": [str(p) for p in roots],

@@ -26,7 +26,7 @@ from prefect.logging import get_run_logger
 
 from airnub_prefect_starter.engine.dependencies import OpenedFiles, import_closure, observed
 from airnub_prefect_starter.engine.run_cache import RunCache, fingerprint, hash_value, library_versions
-from airnub_prefect_starter.engine.settings import load_settings
+from airnub_prefect_starter.engine.settings import ProjectPaths, load_settings
 
 _variables_read: contextvars.ContextVar[dict | None] = contextvars.ContextVar("airnub_variables_read", default=None)
 
@@ -35,6 +35,11 @@ def note_variable(name: str, value: Any) -> None:
     """Remember that the running cached task read the Prefect Variable `name` (None: it does not exist)."""
     if (read := _variables_read.get()) is not None:
         read.setdefault(name, hash_value(value))
+
+
+def watched(paths: ProjectPaths) -> list[Path]:
+    """The folders whose files a step depends on when it opens them: the project's, its data's and its models'."""
+    return [paths.root, paths.data_root, paths.models]
 
 
 def _read_variable(name: str) -> Any:
@@ -76,12 +81,12 @@ def cached(outputs: tuple[str, ...]) -> Callable:
             logger.info("%s: %s", function.__name__, reason)
             variables = _variables_read.set({})
             try:
-                with OpenedFiles([settings.paths.root], skip=[settings.paths.cache]) as opened:
+                with OpenedFiles(watched(settings.paths), skip=[settings.paths.cache]) as opened:
                     result = function(*args, **kwargs)
                 read = _variables_read.get()
             finally:
                 _variables_read.reset(variables)
-            depends, _, stale = observed(opened.opened, {}, [settings.paths.root])
+            depends, _, stale = observed(opened.opened, {}, [settings.paths.root])  # modules by their dotted names
             cache.store("tasks", key, result, outputs=written, depends={**depends, "variables": read}, parts=parts,
                         stale=stale)
             return result

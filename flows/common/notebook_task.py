@@ -23,6 +23,7 @@ from prefect.logging import get_run_logger
 from airnub_prefect_starter.engine.notebook_runner import NotebookExecutionError, NotebookRun, confine, run_notebook
 from airnub_prefect_starter.engine.run_cache import RunCache
 from airnub_prefect_starter.engine.settings import load_settings
+from flows.common.cache import watched
 from flows.common.reports_server import report_url
 from flows.common.server import ServerError, read_state, server_config
 
@@ -48,7 +49,7 @@ def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: li
         run = run_notebook(notebook, settings.paths.reports, parameters, kernel_name=settings.kernel_name,
                            cell_timeout=timeout, cwd=cwd,
                            inputs=inputs, cache=RunCache(settings.paths.cache), use_cache=use_cache,
-                           from_text=from_text, report_mode=report_mode, project=settings.paths.root)
+                           from_text=from_text, report_mode=report_mode, watch=watched(settings.paths))
     except NotebookExecutionError as error:
         create_markdown_artifact(key=artifact_key("failed", notebook.stem), markdown=f"### {notebook.name} failed\n\n"
                                  f"```\n{error}\n```\n", description=f"Failure of {notebook.name}")
