@@ -75,10 +75,9 @@ def cached(outputs: tuple[str, ...]) -> Callable:
             key, settings, logger = hash_value(parts), load_settings(), get_run_logger()
             cache = RunCache(settings.paths.cache)
             hit, reason = cache.verdict("tasks", key, parts, _read_variable)
+            logger.info("%s: %s", function.__name__, reason)  # one line: served, or why it runs
             if hit:
-                logger.info("%s: %s", function.__name__, reason)
                 return hit["result"]
-            logger.info("%s: %s", function.__name__, reason)
             variables = _variables_read.set({})
             try:
                 with OpenedFiles(watched(settings.paths), skip=[settings.paths.cache]) as opened:
