@@ -104,7 +104,7 @@ def kernel_command(
 
 # %% ../../nbs/engine/42a_dependencies.ipynb #d010
 def read_opened(out: Path) -> dict[str, dict[str, Any]] | None:
-    "What `kernel_command`'s kernel recorded: {path: {'read': state at first read or absent, 'written': bool}}; None when nothing was recorded."
+    "What the kernel recorded: {path: {'read': its state when first read, 'written': True}}; None: nothing."
     try:
         lines = Path(out).read_text(encoding="utf-8").splitlines()
     except OSError:

@@ -117,7 +117,7 @@ class IPCKernelManager(AsyncKernelManager):
     started: ClassVar[weakref.WeakSet] = weakref.WeakSet()  # the managers of this process's live runs
     kernel_log = Unicode(None, allow_none=True, config=True, help="a file the kernel's stderr is appended to")
     record_opens = Dict(None, allow_none=True, config=True,
-                        help="`out`, `roots`, `skip` of `dependencies.kernel_command`: the kernel records what it opens")
+                        help="`dependencies.kernel_command`'s arguments: the kernel records the files it opens")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

@@ -190,7 +190,7 @@ def run_notebook(
     watch: list[Path] | None = None,  # folders (the project's, its data's) whose files, with those of the notebook's
                                       # and the working folder, are what the run depends on when it opens them
 ) -> NotebookRun:
-    "Run `notebook` into a fresh report folder (or return an earlier run from `cache` whose dependencies are unchanged)."
+    "Run `notebook` into a fresh report folder (or return an earlier run from `cache` if nothing it read changed)."
     notebook, started = Path(notebook), time.monotonic()
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook not found: {notebook}")

@@ -112,7 +112,8 @@ class RunCache:
         try:
             write_json(record, self._file(kind, key))
             if parts is not None:
-                write_json({"key": key, "parts": parts, "stale": stale or note}, self._last(kind, str(parts.get("step"))))
+                last = {"key": key, "parts": parts, "stale": stale or note}
+                write_json(last, self._last(kind, str(parts.get("step"))))
         except OSError as error:  # the run itself succeeded: say why it will run again, do not fail it
             logging.getLogger(__name__).warning(
                 "%s: cannot record this run in the cache (%s); it runs again next time. Choose a folder you can "
