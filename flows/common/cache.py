@@ -42,7 +42,8 @@ def watched(paths: ProjectPaths) -> list[Path]:
     return [paths.root, paths.data_root, paths.models]
 
 
-def _read_variable(name: str) -> Any:
+def read_variable(name: str) -> Any:
+    """The value of the Prefect Variable `name` now (None when it does not exist), for `RunCache.verdict`."""
     from prefect.variables import Variable
 
     return Variable.get(name, default=None)
@@ -57,24 +58,32 @@ def _describe(value: Any) -> Any:
     return value
 
 
+def task_key(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs: Any
+             ) -> tuple[str, dict, list[Path]]:
+    """The static key of a call of the task function `function` (undecorated), its parts, and the files it writes.
+
+    A plan asks `RunCache.verdict("tasks", key, parts, ...)` with these, as `cached` does, without running it.
+    """
+    arguments = inspect.signature(function).bind(*args, **kwargs)
+    arguments.apply_defaults()
+    written = [Path(arguments.arguments[name]) for name in outputs]
+    parts = {"step": f"{function.__module__}.{function.__qualname__}", "modules": import_closure(function.__module__),
+             "versions": library_versions(), "outputs": [str(p) for p in written],
+             "arguments": {name: _describe(value) for name, value in arguments.arguments.items()
+                           if name not in outputs}}
+    return hash_value(parts), parts, written
+
+
 def cached(outputs: tuple[str, ...]) -> Callable:
     """Cache the decorated task function; `outputs` names its arguments that are files it writes."""
 
     def decorate(function: Callable) -> Callable:
-        signature, step = inspect.signature(function), f"{function.__module__}.{function.__qualname__}"
-
         @functools.wraps(function)
         def run_or_reuse(*args: Any, **kwargs: Any) -> Any:
-            arguments = signature.bind(*args, **kwargs)
-            arguments.apply_defaults()
-            written = [Path(arguments.arguments[name]) for name in outputs]
-            parts = {"step": step, "modules": import_closure(function.__module__), "versions": library_versions(),
-                     "outputs": [str(p) for p in written],
-                     "arguments": {name: _describe(value) for name, value in arguments.arguments.items()
-                                   if name not in outputs}}
-            key, settings, logger = hash_value(parts), load_settings(), get_run_logger()
+            key, parts, written = task_key(function, outputs, *args, **kwargs)
+            settings, logger = load_settings(), get_run_logger()
             cache = RunCache(settings.paths.cache)
-            hit, reason = cache.verdict("tasks", key, parts, _read_variable)
+            hit, reason = cache.verdict("tasks", key, parts, read_variable)
             logger.info("%s: %s", function.__name__, reason)  # one line: served, or why it runs
             if hit:
                 return hit["result"]
