@@ -80,6 +80,7 @@ def _watch(out: str, roots: list[str], skip: list[str]) -> None:
 _LAUNCH = """
 import sys
 from pathlib import Path
+del sys.argv[1]  # `ipykernel_launcher`: on the command line only, so that a kernel is still known by its name
 if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():  # as ipykernel_launcher does; IPython adds it back
     del sys.path[0]
 from ipykernel import kernelapp as app
@@ -100,7 +101,7 @@ def kernel_command(
     source = "\n".join(inspect.getsource(f) for f in (_opened, _state, _watch))
     folders = [[f"{Path(p)}{os.sep}" for p in group] for group in (roots, [*skip, *library_folders()])]
     call = f"_watch({str(out)!r}, {[*folders[0], *map(str, files)]!r}, {folders[1]!r})"
-    return [*command[:at], "-c", f"{source}\n{call}\n{_LAUNCH}", *command[at + 2:]]
+    return [*command[:at], "-c", f"{source}\n{call}\n{_LAUNCH}", "ipykernel_launcher", *command[at + 2:]]
 
 # %% ../../nbs/engine/42a_dependencies.ipynb #d010
 def read_opened(out: Path) -> dict[str, dict[str, Any]] | None:
