@@ -22,7 +22,6 @@ from airnub_prefect_starter.engine.notebook_runs import (
     NotebookRun,
     cached_run,
     confine,
-    run_inputs,
     run_key,
 )
 from airnub_prefect_starter.engine.parameter_types import excerpt
@@ -152,7 +151,7 @@ def _notebook_path(path: str, settings: Settings) -> Path:
     return confine(notebook, settings.paths.notebooks)
 
 
-def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = "", inputs: tuple = (),
+def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = "",
                output: Path | None = None) -> None:
     if output is not None:  # papermill's OUT: a copy of the executed notebook
         papermill_command.deliver(Path(run.output_notebook), output)
@@ -160,11 +159,9 @@ def _print_run(run: NotebookRun, as_json: bool, seconds: float, flow_run: str = 
         print(json.dumps({**run.__dict__, "seconds": round(seconds, 3)}, indent=2, default=str))
         return
     if run.from_cache:
-        checked = f" (input files checked: {', '.join(str(p) for p in inputs)})" if inputs else " (no input files)"
-        print(f"{run.notebook.name}: served from the cache in {seconds:.1f} s: code, parameters and inputs unchanged "
-              f"since that run{checked}; --no-cache runs it again")
+        print(f"{run.notebook.name}: {run.reason} (checked in {seconds:.1f} s); --no-cache runs it again")
     else:
-        print(f"{run.notebook.name}: completed in {seconds:.1f} s{flow_run}")
+        print(f"{run.notebook.name}: completed in {seconds:.1f} s{flow_run}\n{run.reason}")
     print(f"values: {json.dumps(run.values)}\nexecuted notebook: {run.output_notebook}\nreport: {run.html}")
     if output is not None:
         print(f"output notebook: {output}")
@@ -193,18 +190,17 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
     args.inputs = [str(Path(p).resolve()) for p in args.input]
     if missing := [p for p in args.input if not Path(p).exists()]:
         raise UsageError(f"--input {missing[0]}: no such file")
-    inputs = run_inputs(notebook, args.parameters, [Path(p) for p in args.inputs], Path(args.cwd or notebook.parent))
-    hit = None if args.no_cache else cached_run(RunCache(settings.paths.cache),
-                                                run_key(notebook, args.parameters, inputs, settings.kernel_name,
-                                                        args.report_mode)[0])
+    hit, reason = (None, "ran: asked to run again") if args.no_cache else cached_run(
+        RunCache(settings.paths.cache), *run_key(notebook, args.parameters, settings.kernel_name, args.report_mode,
+                                                 Path(args.cwd or notebook.parent)))
     if hit:
         _say_kernel(args, settings)
-        _print_run(hit, args.json, time.monotonic() - started, inputs=tuple(inputs), output=args.output_notebook)
+        _print_run(hit, args.json, time.monotonic() - started, output=args.output_notebook)
         return 0
     if args.dry_run:
         _say_kernel(args, settings)
         print(f"would run {notebook} in kernel {settings.kernel_name} with parameters "
-              f"{json.dumps(args.parameters, default=str)} (not in the cache)")
+              f"{json.dumps(args.parameters, default=str)} ({reason.removeprefix('ran: ')})")
         return 0
     return None
 

@@ -204,7 +204,7 @@ def measure(scratch: Path) -> dict[str, float]:
 
 def main() -> int:
     from prefect import flow
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from flows.common.runner import preload
     from flows.common.subflows import without_heartbeats
@@ -216,7 +216,8 @@ def main() -> int:
     env, api_url = server_environment(scratch)
     try:
         seconds = measure_cli(scratch, env)  # processes first; the project's server they start stays up
-        with temporary_settings(updates={PREFECT_API_URL: api_url}):  # this process's flows use it too
+        auth = (Path(env["AIRNUB_SERVER_HOME"]) / "api-auth").read_text().strip()  # the server's credential
+        with temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_API_AUTH_STRING: auth}):  # flows here too
             flow(lambda: None, name="warm-up")()  # the first API call, before anything is timed
             preload()  # what the warm runner holds before a command arrives (`airnub run` meets it so)
             with without_heartbeats():  # flows run as `airnub run|notebook|sweep` runs them

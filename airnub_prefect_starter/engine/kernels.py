@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode, default
+from traitlets import Dict, Unicode, default
 
+from .dependencies import kernel_command
 from .notebook_runs import NotebookExecutionError
 
 # %% auto #0
@@ -115,6 +116,8 @@ class IPCKernelManager(AsyncKernelManager):
     "A kernel manager whose kernels talk over Unix sockets in a private folder, apart from the caller's streams."
     started: ClassVar[weakref.WeakSet] = weakref.WeakSet()  # the managers of this process's live runs
     kernel_log = Unicode(None, allow_none=True, config=True, help="a file the kernel's stderr is appended to")
+    record_opens = Dict(None, allow_none=True, config=True,
+                        help="`dependencies.kernel_command`'s arguments: the kernel records the files it opens")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -135,6 +138,8 @@ class IPCKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         "Launch the kernel on /dev/null streams (stderr to `kernel_log` when set), dying with this process."
         private_folder(Path(self.connection_file).parent)
+        if self.record_opens:
+            kernel_cmd = kernel_command(kernel_cmd, **self.record_opens)
         quiet = subprocess.DEVNULL
         with open(self.kernel_log or os.devnull, "ab") as log:  # the kernel holds its own copy
             kw.update(stdin=quiet, stdout=quiet, stderr=log, preexec_fn=_die_with(os.getpid()))

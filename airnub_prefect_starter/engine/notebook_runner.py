@@ -24,8 +24,10 @@ from typing import Any
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
-from .kernels import IPCKernelManager, stop_kernels_now
+from .dependencies import observed, read_opened
+from .kernels import IPCKernelManager, kernel_dir, stop_kernels_now
 from .notebook_parameters import NotebookParameterError, check_parameters
 from airnub_prefect_starter.engine.notebook_runs import (
     PATH_FIELDS,
@@ -34,6 +36,7 @@ from airnub_prefect_starter.engine.notebook_runs import (
     NotebookRun,
     cached_run,
     confine,  # noqa: F401 (flows check a notebook's path with it before a run)
+    named_paths,
     run_inputs,
     run_key,
 )
@@ -156,27 +159,31 @@ def _failure(notebook: Path, error: Exception, output: Path, html: Path, timeout
     return kind(f"{notebook.name}: {what} (partial report: {html})")
 
 # %% ../../nbs/engine/45_notebook_runner.ipynb #c019
-def _publish(partial: Path, output: Path) -> None:
-    "Move the executed notebook to `output`, its `metadata.papermill.output_path` naming `output` (not `partial`)."
+def _publish(partial: Path, output: Path, notebook: Path) -> None:
+    """Move the executed notebook to `output`; its `metadata.papermill` names `output` (not `partial`) and the source
+    `notebook` (not the private copy the kernel ran)."""
     try:
         nb = nbformat.read(partial, as_version=4)
     except (OSError, ValueError):  # cut short (a crash): published as it is, never read as a result
         nb = None
     if nb is not None and "papermill" in nb.metadata:
-        nb.metadata.papermill["output_path"] = str(output)
+        nb.metadata.papermill.update(output_path=str(output), input_path=str(notebook))
         nbformat.write(nb, partial)  # a full disk raises here: `run_notebook` removes the run's files
     os.replace(partial, output)
 
-def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, cell_timeout: int,
-             cwd: Path, report_mode: bool = False) -> tuple[Path, Path, dict, NotebookExecutionError | None]:
-    "Run the notebook into `run_dir`; return output, html, recorded values and the run's error (or None)."
+def _execute(notebook: Path, source: Path, run_dir: Path, parameters: dict, kernel_name: str, cell_timeout: int,
+             cwd: Path, report_mode: bool = False, record: dict | None = None
+             ) -> tuple[Path, Path, dict, NotebookExecutionError | None]:
+    """Run `source` (the notebook as read when the run started) into `run_dir`; return output, html, recorded values
+    and the run's error (or None). `record`: the kernel records the files it opens (`dependencies.kernel_command`)."""
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
     partial = run_dir / f".partial.{notebook.name}"  # papermill writes as it goes; readers see the whole file only
+    config = Config({"IPCKernelManager": {"record_opens": record}}) if record else Config()
     try:
         # on Ctrl-C (or a stop) the kernel goes too, and the exception leaves before a partial report is published;
         # report mode hides the code cells in the notebook as papermill's does (`jupyter.source_hidden`)
-        in_own_thread(papermill.execute_notebook, on_interrupt=stop_kernels_now, input_path=notebook,
-                      output_path=partial, parameters=parameters, kernel_name=kernel_name,
+        in_own_thread(papermill.execute_notebook, on_interrupt=stop_kernels_now, input_path=source,
+                      output_path=partial, parameters=parameters, kernel_name=kernel_name, config=config,
                       execution_timeout=cell_timeout, cwd=cwd, language="python", report_mode=report_mode,
                       progress_bar=False, log_output=False, kernel_manager_class=IPCKernelManager)
         error = None
@@ -185,7 +192,7 @@ def _execute(notebook: Path, run_dir: Path, parameters: dict, kernel_name: str, 
             raise
         error = _failure(notebook, failure, partial, html, cell_timeout)
     if partial.exists():
-        _publish(partial, output)
+        _publish(partial, output, notebook)
     if output.exists():
         title = title_parameter(notebook, parameters)
         render_html(output, html, title, report_mode=report_mode)
@@ -206,30 +213,46 @@ def run_notebook(
     use_cache: bool = True,  # False: run even when an identical earlier run is cached
     from_text: bool = False,  # True when parameter values are text to convert (command line)
     report_mode: bool = False,  # True: the HTML shows no code (`<notebook>.full.html` beside it does)
+    watch: list[Path] | None = None,  # folders (the project's, its data's) whose files, with those of the notebook's
+                                      # and the working folder, are what the run depends on when it opens them
 ) -> NotebookRun:
-    "Run `notebook` into a fresh report folder (or return an identical earlier run from `cache`)."
+    "Run `notebook` into a fresh report folder (or return an earlier run from `cache` if nothing it read changed)."
     notebook, started = Path(notebook), time.monotonic()
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook not found: {notebook}")
     parameters, cell_timeout = check_parameters(notebook, parameters or {}, from_text), check_cell_timeout(cell_timeout)
-    cwd = Path(cwd or notebook.parent)
-    files = run_inputs(notebook, parameters, inputs or [], cwd)
-    states = {str(path): file_state(path) for path in files}  # before they are read: a file written since is read again
-    key, parts = run_key(notebook, parameters, files, kernel_name, report_mode)
-    if cache and use_cache and (hit := cached_run(cache, key)):
-        return hit
+    cwd = Path(cwd or notebook.parent).resolve()
+    text, code_state = notebook.read_text(encoding="utf-8"), file_state(notebook)  # the key and the kernel see this
+    named = {str(path): file_state(path) for path in run_inputs(notebook, parameters, inputs or [], cwd)}
+    key, parts = run_key(notebook, parameters, kernel_name, report_mode, cwd, text)
+    reason = "ran: asked to run again"
+    if cache and use_cache:
+        hit, reason = cached_run(cache, key, parts)
+        if hit:
+            return hit
     try:
         run_dir = new_run_dir(reports_root, notebook)
     except OSError as error:
         raise ReportFolderError(f"{reports_root}: cannot create the run's report folder there ({error.strerror}); "
                                 f"choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)"
                                 ) from error
+    roots = sorted({notebook.parent.resolve(), cwd, *(Path(folder).resolve() for folder in watch or [])},
+                   key=lambda folder: -len(folder.parts))  # the nearest folder names a module
+    private = Path(tempfile.mkdtemp(dir=kernel_dir()))  # the code as read, and what the kernel opens
+    record = {"out": str(private / "opened.jsonl"), "roots": [str(p) for p in roots],
+              "skip": [str(Path(reports_root).resolve()), *([str(cache.directory.resolve())] if cache else [])],
+              "files": [str(p) for p in named_paths(notebook, parameters, cwd) if not p.is_dir()]}  # named tables
     try:
-        output, html, values, error = _execute(notebook, run_dir, parameters, kernel_name, cell_timeout, cwd,
-                                               report_mode)
+        (private / notebook.name).write_text(text, encoding="utf-8")
+        output, html, values, error = _execute(notebook, private / notebook.name, run_dir, parameters, kernel_name,
+                                               cell_timeout, cwd, report_mode, record)
+        opened = read_opened(Path(record["out"]))
+        depends, written, stale = observed(opened, named, roots) if opened is not None else (
+            {}, [], "its kernel did not record the files it read")
         run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
-                          round(time.monotonic() - started, 3), report_mode=report_mode)
+                          round(time.monotonic() - started, 3), report_mode=report_mode, reason=reason)
         write_json({**parts, "status": "failed" if error else "completed", "error": str(error or ""), "values": values,
+                    "reason": reason, "depends": depends, "changed_during_run": stale,
                     "duration_seconds": run.duration_seconds, "finished_at": datetime.now(UTC).isoformat(),
                     "versions": {**library_versions(), "papermill": version("papermill")}}, run.manifest)
     except OSError as failure:
@@ -239,18 +262,13 @@ def run_notebook(
         raise NoSpaceError(f"no space left in {reports_root} (writing the report of {notebook.name}); the run's "
                            "half-written files were removed: free some space there, or choose another folder "
                            "(reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)") from None
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     if error:
         raise error
     if cache:
-        record = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(run).items()}
-        outputs = [output, html, *([run.full_html] if report_mode else [])]
-        cache.store("notebooks", key, record, outputs=outputs)
-        # A file a parameter names that the run wrote (a summary table) did not exist for this key and does for the
-        # next run's: remember the run under the key of the files as the run left them too (reading again only
-        # the files the run wrote).
-        known = {path: (states[path], print_) for path, print_ in parts["inputs"].items() if states.get(path)}
-        after, _ = run_key(notebook, parameters, run_inputs(notebook, parameters, inputs or [], cwd), kernel_name,
-                           report_mode, known=known)
-        if after != key:
-            cache.store("notebooks", after, record, outputs=outputs)
+        result = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(run).items()}
+        outputs = [output, html, *([run.full_html] if report_mode else []), *(p for p in written if p.exists())]
+        cache.store("notebooks", key, result, outputs=outputs, depends=depends, parts=parts, stale=stale,
+                    note="notebook changed during its last run" if file_state(notebook) != code_state else "")
     return run

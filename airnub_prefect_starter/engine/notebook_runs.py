@@ -13,16 +13,14 @@ from pathlib import Path
 from .notebook_parameters import read_contract
 from airnub_prefect_starter.engine.run_cache import (
     RunCache,
-    fingerprint,
     hash_value,
+    library_versions,
     notebook_code_fingerprint,
-    package_code_fingerprint,
 )
-from .storage import file_state
 
 # %% auto #0
 __all__ = ['PATH_FIELDS', 'NotebookPathError', 'confine', 'NotebookRun', 'NotebookExecutionError', 'input_files',
-           'declared_inputs', 'run_inputs', 'run_key', 'cached_run']
+           'declared_inputs', 'named_paths', 'run_inputs', 'run_key', 'cached_run']
 
 # %% ../../nbs/engine/44_notebook_runs.ipynb #c005
 class NotebookPathError(ValueError):
@@ -49,6 +47,7 @@ class NotebookRun:
     duration_seconds: float = 0.0  # wall time of execution and rendering
     from_cache: bool = False  # True when an earlier identical run's results were returned
     report_mode: bool = False  # True: `html` shows no code; `full_html` beside it shows everything
+    reason: str = ""  # one line: why it ran (`ran: data.csv changed`), or that it was served from the cache
 
     @property
     def full_html(self) -> Path | None:
@@ -61,16 +60,17 @@ class NotebookExecutionError(RuntimeError):
     "A notebook cell failed or timed out; the partial report is kept."
 
 def _names_file(cwd: Path, value: object) -> bool:
-    "True when `value` is text naming an existing file under `cwd` (a title of 300 characters names none)."
+    "True when `value` is text naming an existing file, or a folder below `cwd` (a title of 300 characters names none)."
     if not isinstance(value, str) or not value or "\0" in value:
         return False
     try:
-        return (cwd / value).is_file()
+        path = (cwd / value).resolve()
+        return path.is_file() or (path.is_dir() and path != cwd.resolve() and not cwd.resolve().is_relative_to(path))
     except (OSError, ValueError):  # a name too long for the file system, or one it cannot hold
         return False
 
 def input_files(parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
-    "`inputs`, and every file a parameter (given or default) names."
+    "`inputs`, and every file or folder a parameter (given or default) names."
     named = [cwd / v for v in parameters.values() if _names_file(cwd, v)]
     return sorted({Path(p).resolve() for p in [*inputs, *named]})
 
@@ -83,34 +83,41 @@ def declared_inputs(notebook: Path) -> list[Path]:
     names = [name.strip() for source in sources for line in _DECLARED.findall(source) for name in line.split(",")]
     return [Path(notebook).parent / name for name in names if name]
 
+def named_paths(notebook: Path, parameters: dict, cwd: Path) -> list[Path]:
+    "Every path a parameter's text (given or default) could name from `cwd`, existing or not (a file a run writes)."
+    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
+    texts = [v for v in {**defaults, **parameters}.values() if isinstance(v, str) and v and "\0" not in v]
+    return sorted({(cwd / text).resolve() for text in texts if len(text) < 1024 and "\n" not in text})
+
 def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
     "Every file a run of `notebook` depends on: given, declared in the notebook, or named by a parameter's value."
     defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
     return input_files({**defaults, **parameters}, [*inputs, *declared_inputs(notebook)], cwd)
 
-def run_key(notebook: Path, parameters: dict, input_files: list[Path], kernel_name: str,
-            report_mode: bool = False, known: dict[str, tuple[tuple, str]] | None = None) -> tuple[str, dict]:
-    """The cache key of a run, and the fingerprints it is made of. `known` maps a file to its `file_state` and
-    fingerprint when they were taken: a file in the same state keeps that fingerprint and is not read again."""
-    known = known or {}
-
-    def print_of(path: Path) -> str:
-        if (earlier := known.get(str(path))) and earlier[0] == file_state(path):
-            return earlier[1]
-        return fingerprint(path)
-
-    parts = {"notebook": str(Path(notebook).resolve()), "code": notebook_code_fingerprint(notebook),
-             "parameters": parameters, "kernel": kernel_name, "package": package_code_fingerprint(),
-             "inputs": {str(p): print_of(p) for p in input_files}, "report_mode": report_mode}
+def run_key(
+    notebook: Path,  # the notebook
+    parameters: dict,  # its checked parameters
+    kernel_name: str,  # the kernel it runs in
+    report_mode: bool = False,  # True: the page shows no code (another run than one with code)
+    cwd: Path | None = None,  # the kernel's working folder; the notebook's when None
+    text: str | None = None,  # the notebook as already read (the runner reads it once); None: read it now
+) -> tuple[str, dict]:
+    """The static key of a run and its parts: the notebook, its code as read (`text`), parameters, working folder,
+    kernel, library versions, report mode. What the run reads (files, modules) is kept in its record instead."""
+    parts = {"step": str(Path(notebook).resolve()), "code": notebook_code_fingerprint(notebook, text),
+             "parameters": parameters, "cwd": str(Path(cwd or Path(notebook).parent).resolve()),
+             "kernel": kernel_name, "versions": library_versions(), "report_mode": report_mode}
     return hash_value(parts), parts
 
 # %% ../../nbs/engine/44_notebook_runs.ipynb #c010
 def cached_run(
     cache: RunCache,  # where earlier runs are remembered
     key: str,  # the run's key, from `run_key`
-) -> NotebookRun | None:
-    "The earlier run stored under `key`, if its outputs are as it left them; else None."
-    if not (hit := cache.lookup("notebooks", key)):
-        return None
+    parts: dict | None = None,  # the key's parts, from `run_key`: a miss then says which part changed
+) -> tuple[NotebookRun | None, str]:
+    "The earlier run stored under `key` if nothing it read changed (else None), and the one-line reason."
+    hit, reason = cache.verdict("notebooks", key, parts)
+    if not hit:
+        return None, reason
     paths = {name: Path(hit["result"][name]) for name in PATH_FIELDS}
-    return NotebookRun(**{**hit["result"], **paths, "from_cache": True})
+    return NotebookRun(**{**hit["result"], **paths, "from_cache": True, "reason": reason}), reason

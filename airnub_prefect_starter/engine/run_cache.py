@@ -9,17 +9,16 @@ import hashlib
 import json
 import logging
 import platform
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import airnub_prefect_starter
-from .storage import file_sha256, write_json
+from .storage import file_sha256, file_state, write_json
 
 # %% auto #0
-__all__ = ['LIBRARIES', 'fingerprint', 'hash_value', 'notebook_code_fingerprint', 'package_code_fingerprint', 'library_versions',
-           'RunCache']
+__all__ = ['LIBRARIES', 'SERVED', 'fingerprint', 'hash_value', 'notebook_code_fingerprint', 'library_versions', 'what_changed',
+           'shown', 'unchanged', 'RunCache']
 
 # %% ../../nbs/engine/42_run_cache.ipynb #c005
 def fingerprint(path: Path) -> str:
@@ -37,16 +36,14 @@ def hash_value(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 # %% ../../nbs/engine/42_run_cache.ipynb #c008
-def notebook_code_fingerprint(notebook: Path) -> str:
+def notebook_code_fingerprint(
+    notebook: Path,  # the notebook
+    text: str | None = None,  # its content as already read (the runner reads a notebook once); None: read it
+) -> str:
     "Hash of the sources of `notebook`'s code cells, in order (read as JSON: no nbformat import on the fast path)."
-    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8") if text is None else text).get("cells", [])
     sources = [cell.get("source", "") for cell in cells if cell.get("cell_type") == "code"]
     return hash_value(["".join(source) if isinstance(source, list) else source for source in sources])
-
-def package_code_fingerprint(package_dir: Path | None = None) -> str:
-    "Hash of every module of the package (`airnub_prefect_starter` by default)."
-    package_dir = Path(package_dir or Path(airnub_prefect_starter.__file__).parent)
-    return hash_value({str(p.relative_to(package_dir)): file_sha256(p) for p in sorted(package_dir.rglob("*.py"))})
 
 # %% ../../nbs/engine/42_run_cache.ipynb #c009b
 LIBRARIES = ("pandas", "numpy", "scikit-learn", "joblib")  # the data libraries results depend on
@@ -60,9 +57,40 @@ def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
             return "not installed"
     return {"python": platform.python_version(), **{name: installed(name) for name in names}}
 
+# %% ../../nbs/engine/42_run_cache.ipynb #c010a
+SERVED = "served from the cache: nothing it depends on changed"
+_LABELS = {"code": "code", "parameters": "parameter {}", "arguments": "argument {}", "modules": "module {}",
+           "cwd": "working folder", "kernel": "kernel", "versions": "library {}", "report_mode": "report mode",
+           "outputs": "outputs"}
+
+def what_changed(
+    before: dict,  # the parts of the step's last static key
+    now: dict,  # the parts of its key now
+) -> str:
+    "The first part that differs between `before` and `now`, named as a reason names it (`parameter alpha`)."
+    for part in [*now, *(p for p in before if p not in now)]:
+        old, new = before.get(part), now.get(part)
+        if old == new:
+            continue
+        label = _LABELS.get(part, part)
+        if isinstance(old, dict) and isinstance(new, dict) and "{}" in label:
+            return label.format(next(name for name in [*new, *old] if old.get(name) != new.get(name)))
+        return label.replace(" {}", "s")
+    return "nothing"
+
+def shown(path: Path) -> str:
+    "`path` as a reason shows it: relative to the working folder when below it."
+    path = Path(path)
+    return str(path.relative_to(Path.cwd())) if path.is_absolute() and path.is_relative_to(Path.cwd()) else str(path)
+
+def unchanged(path: Path, saved: list) -> bool:
+    "True when `path` still has the fingerprint in `saved` (`[fingerprint, state]`); a file in that state is not read."
+    state = saved[1] if len(saved) > 1 else None
+    return (state is not None and list(file_state(path) or ()) == list(state)) or fingerprint(path) == saved[0]
+
 # %% ../../nbs/engine/42_run_cache.ipynb #c011
 class RunCache:
-    "Records of earlier runs in `directory/<kind>/<key>.json`."
+    "Records of earlier runs in `directory/<kind>/<key>.json`, and each step's last key in `<kind>/last/`."
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
@@ -70,23 +98,69 @@ class RunCache:
     def _file(self, kind: str, key: str) -> Path:
         return self.directory / kind / f"{key}.json"
 
-    def store(self, kind: str, key: str, result: Any, outputs: Iterable[Path] = ()) -> dict:
-        "Remember `result` under `key`, with the current fingerprints of `outputs`; return the record."
-        record = {"key": key, "result": result, "outputs": {str(p): fingerprint(p) for p in outputs}}
+    def _last(self, kind: str, step: str) -> Path:
+        return self.directory / kind / "last" / f"{hash_value(step)}.json"
+
+    def store(self, kind: str, key: str, result: Any, outputs: Iterable[Path] = (), depends: dict | None = None,
+              parts: dict | None = None, stale: str = "", note: str = "") -> dict:
+        """Remember `result` under `key` with the fingerprints of `outputs` and of what it `depends` on (see
+        `verdict`); `parts`: the static key's parts (their `step` names the step); `stale`: what changed during the
+        run, so that the record is never served; `note`: what changed during the run outside the record (the code
+        the key was taken from): the next run under another key says so."""
+        record = {"key": key, "result": result, "outputs": {str(p): [fingerprint(p), file_state(p)] for p in outputs},
+                  "depends": depends or {}, "stale": stale}
         try:
             write_json(record, self._file(kind, key))
+            if parts is not None:
+                last = {"key": key, "parts": parts, "stale": stale or note}
+                write_json(last, self._last(kind, str(parts.get("step"))))
         except OSError as error:  # the run itself succeeded: say why it will run again, do not fail it
             logging.getLogger(__name__).warning(
                 "%s: cannot record this run in the cache (%s); it runs again next time. Choose a folder you can "
                 "write: cache_dir in settings.ini, or AIRNUB_CACHE_DIR", self.directory, error.strerror or error)
         return record
 
-    def lookup(self, kind: str, key: str) -> dict | None:
-        "The record stored under `key` if its outputs are unchanged, else None."
-        path = self._file(kind, key)
+    def _read(self, path: Path) -> dict | None:
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):  # none yet, or unreadable: a miss
             return None
-        intact = all(fingerprint(Path(p)) == saved for p, saved in record.get("outputs", {}).items())
-        return record if intact else None
+
+    def verdict(
+        self,
+        kind: str,  # `notebooks` or `tasks`
+        key: str,  # the static key: what the step is and its code, parameters, versions as read now
+        parts: dict | None = None,  # the parts `key` hashes (`step` names the step): a miss says which part changed
+        read_variable: Callable[[str], Any] | None = None,  # a Prefect Variable's value now (for `variables`)
+    ) -> tuple[dict | None, str]:
+        "The record to serve under `key` (None: the step runs) and the one-line reason."
+        record = self._read(self._file(kind, key))
+        if record is None:
+            last = self._read(self._last(kind, str(parts.get("step")))) if parts else None
+            if last is None:
+                return None, "ran: never ran before"
+            if last.get("stale") and last.get("key") != key:
+                return None, f"ran: {last['stale']}"
+            change = what_changed(last.get("parts", {}), parts)
+            return None, "ran: never ran before" if change == "nothing" else f"ran: {change} changed"
+        if record.get("stale"):
+            return None, f"ran: {record['stale']}"
+        for path, saved in record.get("outputs", {}).items():
+            if not unchanged(Path(path), saved if isinstance(saved, list) else [saved]):
+                return None, f"ran: its output {shown(Path(path))} {'changed' if Path(path).exists() else 'is gone'}"
+        depends = record.get("depends", {})
+        for name, (path, *saved) in depends.get("modules", {}).items():
+            if not unchanged(Path(path), saved):
+                return None, f"ran: module {name} changed"
+        for path, saved in depends.get("files", {}).items():
+            if not unchanged(Path(path), saved):
+                return None, f"ran: {shown(Path(path))} changed"
+        for name, saved in depends.get("variables", {}).items():
+            if read_variable is None or hash_value(read_variable(name)) != saved:
+                return None, f"ran: Variable {name} changed"
+        return record, SERVED
+
+    def lookup(self, kind: str, key: str) -> dict | None:
+        "The record stored under `key` if nothing it depends on changed, else None."
+        return self.verdict(kind, key)[0]
+

@@ -1,16 +1,21 @@
-"""Caching for function tasks: skip a task whose code, arguments and input files are unchanged.
+"""Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
 
-The key is made of the task's source, the package's code, the library versions, the arguments,
-and the content fingerprints of every file or folder passed as a `Path` (never a pickle of a
-DataFrame: tasks receive paths). Records live in the project's cache folder (`cache_dir` in
-settings.ini) through `airnub_prefect_starter.engine.run_cache`, the same store the notebook runner
-uses, so a second `make run` with nothing changed skips the work. A record counts only while the
-task's output files are as it left them. Prefect's own caching is not used: its default policy
-includes the run id, its result storage defaults to ~/.prefect, and it hashes paths, not contents.
+The static key is the task's identity, the import closure of its module (the project modules it
+imports, transitively: editing the training module re-runs training, not cleaning), the library
+versions, and the arguments (a `Path` by its content). The record under that key keeps what the
+task turned out to read while it ran, like a compiler's dependency file: the files below the
+project its thread opened (an audit hook, `dependencies.OpenedFiles`), and the Prefect Variables
+it read through `load_config` (`note_variable`). A record is served only while all of them, and
+the task's output files, are unchanged; each task that runs logs its reason in one line
+(`ran: module a.b changed`, `ran: Variable v changed`). Records live in the project's cache folder
+(`cache_dir` in settings.ini) through `airnub_prefect_starter.engine.run_cache`, the store the
+notebook runner uses. Prefect's own caching is not used: its default policy includes the run id,
+its result storage defaults to ~/.prefect, and it hashes paths, not contents.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 from collections.abc import Callable
@@ -19,14 +24,29 @@ from typing import Any
 
 from prefect.logging import get_run_logger
 
-from airnub_prefect_starter.engine.run_cache import (
-    RunCache,
-    fingerprint,
-    hash_value,
-    library_versions,
-    package_code_fingerprint,
-)
-from airnub_prefect_starter.engine.settings import load_settings
+from airnub_prefect_starter.engine.dependencies import OpenedFiles, import_closure, observed
+from airnub_prefect_starter.engine.run_cache import RunCache, fingerprint, hash_value, library_versions
+from airnub_prefect_starter.engine.settings import ProjectPaths, load_settings
+
+_variables_read: contextvars.ContextVar[dict | None] = contextvars.ContextVar("airnub_variables_read", default=None)
+
+
+def note_variable(name: str, value: Any) -> None:
+    """Remember that the running cached task read the Prefect Variable `name` (None: it does not exist)."""
+    if (read := _variables_read.get()) is not None:
+        read.setdefault(name, hash_value(value))
+
+
+def watched(paths: ProjectPaths) -> list[Path]:
+    """The folders whose files a step depends on when it opens them: the project's, its data's and its models'."""
+    return [paths.root, paths.data_root, paths.models]
+
+
+def read_variable(name: str) -> Any:
+    """The value of the Prefect Variable `name` now (None when it does not exist), for `RunCache.verdict`."""
+    from prefect.variables import Variable
+
+    return Variable.get(name, default=None)
 
 
 def _describe(value: Any) -> Any:
@@ -38,26 +58,45 @@ def _describe(value: Any) -> Any:
     return value
 
 
+def task_key(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs: Any
+             ) -> tuple[str, dict, list[Path]]:
+    """The static key of a call of the task function `function` (undecorated), its parts, and the files it writes.
+
+    A plan asks `RunCache.verdict("tasks", key, parts, ...)` with these, as `cached` does, without running it.
+    """
+    arguments = inspect.signature(function).bind(*args, **kwargs)
+    arguments.apply_defaults()
+    written = [Path(arguments.arguments[name]) for name in outputs]
+    parts = {"step": f"{function.__module__}.{function.__qualname__}", "modules": import_closure(function.__module__),
+             "versions": library_versions(), "outputs": [str(p) for p in written],
+             "arguments": {name: _describe(value) for name, value in arguments.arguments.items()
+                           if name not in outputs}}
+    return hash_value(parts), parts, written
+
+
 def cached(outputs: tuple[str, ...]) -> Callable:
     """Cache the decorated task function; `outputs` names its arguments that are files it writes."""
 
     def decorate(function: Callable) -> Callable:
-        signature, source = inspect.signature(function), inspect.getsource(function)
-
         @functools.wraps(function)
         def run_or_reuse(*args: Any, **kwargs: Any) -> Any:
-            arguments = signature.bind(*args, **kwargs)
-            arguments.apply_defaults()
-            written = [Path(arguments.arguments[name]) for name in outputs]
-            read = {name: _describe(value) for name, value in arguments.arguments.items() if name not in outputs}
-            key = hash_value({"task": function.__qualname__, "source": source, "package": package_code_fingerprint(),
-                              "versions": library_versions(), "outputs": [str(p) for p in written], "arguments": read})
-            cache = RunCache(load_settings().paths.cache)
-            if hit := cache.lookup("tasks", key):
-                get_run_logger().info("%s: served from the cache; nothing it depends on changed", function.__name__)
+            key, parts, written = task_key(function, outputs, *args, **kwargs)
+            settings, logger = load_settings(), get_run_logger()
+            cache = RunCache(settings.paths.cache)
+            hit, reason = cache.verdict("tasks", key, parts, read_variable)
+            logger.info("%s: %s", function.__name__, reason)  # one line: served, or why it runs
+            if hit:
                 return hit["result"]
-            result = function(*args, **kwargs)
-            cache.store("tasks", key, result, outputs=written)
+            variables = _variables_read.set({})
+            try:
+                with OpenedFiles(watched(settings.paths), skip=[settings.paths.cache]) as opened:
+                    result = function(*args, **kwargs)
+                read = _variables_read.get()
+            finally:
+                _variables_read.reset(variables)
+            depends, _, stale = observed(opened.opened, {}, [settings.paths.root])  # modules by their dotted names
+            cache.store("tasks", key, result, outputs=written, depends={**depends, "variables": read}, parts=parts,
+                        stale=stale)
             return result
 
         return run_or_reuse

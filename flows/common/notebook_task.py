@@ -2,8 +2,8 @@
 
 It sits on `airnub_prefect_starter.engine.notebook_runner` (checked parameters, project kernel,
 report folder, recorded values, cache) and adds the Prefect side: only notebooks inside the
-notebooks folder (`notebooks_dir` in settings.ini) run, the log says when a run was served from
-the cache, and a failure publishes a markdown artifact with the error and the partial report
+notebooks folder (`notebooks_dir` in settings.ini) run, the log says in one line why it ran or that
+it was served from the cache, and a failure publishes a markdown artifact with the error and the partial report
 before it fails the task. Retries: `run_notebook_task.with_options(retries=N)`. The report's artifact
 links the report over HTTP while the project's server serves the reports folder
 (`flows/common/reports_server.py`); browsers refuse `file://` links from the UI, so otherwise it
@@ -23,6 +23,7 @@ from prefect.logging import get_run_logger
 from airnub_prefect_starter.engine.notebook_runner import NotebookExecutionError, NotebookRun, confine, run_notebook
 from airnub_prefect_starter.engine.run_cache import RunCache
 from airnub_prefect_starter.engine.settings import load_settings
+from flows.common.cache import watched
 from flows.common.reports_server import report_url
 from flows.common.server import ServerError, read_state, server_config
 
@@ -48,16 +49,13 @@ def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: li
         run = run_notebook(notebook, settings.paths.reports, parameters, kernel_name=settings.kernel_name,
                            cell_timeout=timeout, cwd=cwd,
                            inputs=inputs, cache=RunCache(settings.paths.cache), use_cache=use_cache,
-                           from_text=from_text, report_mode=report_mode)
+                           from_text=from_text, report_mode=report_mode, watch=watched(settings.paths))
     except NotebookExecutionError as error:
         create_markdown_artifact(key=artifact_key("failed", notebook.stem), markdown=f"### {notebook.name} failed\n\n"
                                  f"```\n{error}\n```\n", description=f"Failure of {notebook.name}")
         raise
-    if run.from_cache:
-        logger.info("%s: served from the cache (code, parameters and inputs unchanged); report: %s", notebook.name,
-                    run.html)
-    else:
-        logger.info("Ran %s in %.1f s; report: %s", notebook.name, run.duration_seconds, run.html)
+    took = "" if run.from_cache else f" in {run.duration_seconds:.1f} s"
+    logger.info("%s: %s%s; report: %s", notebook.name, run.reason, took, run.html)
     return run
 
 

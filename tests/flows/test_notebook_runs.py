@@ -75,8 +75,8 @@ def test_run_folder_holds_notebook_html_with_plots_and_manifest(notebooks_dir, p
     manifest = json.loads(run.manifest.read_text())
     assert manifest["status"] == "completed" and manifest["parameters"]["title"] == "../../outside"
     assert manifest["values"] == run.values == {"rows": 3, "total": 14}
-    assert list(manifest["inputs"]) == [str(data)] and len(manifest["inputs"][str(data)]) == 64
-    assert {"code", "package", "versions", "duration_seconds", "kernel"} <= set(manifest)
+    assert list(manifest["depends"]["files"]) == [str(data)] and len(manifest["depends"]["files"][str(data)][0]) == 64
+    assert {"step", "code", "cwd", "versions", "duration_seconds", "kernel", "reason"} <= set(manifest)
     artifact = Artifact.get("notebook-plot")
     assert "| rows | 3 |" in artifact.data and "| total | 14 |" in artifact.data and run.html.name in artifact.data
 

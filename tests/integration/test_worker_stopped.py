@@ -102,7 +102,7 @@ def start_analysis_and_stop_worker(client: SyncPrefectClient, deployment_id, sta
 def report_logged(client: SyncPrefectClient, run_id: str) -> bool:
     """The flow run `run_id` logged that it ran its report notebook (or took it from the cache)."""
     logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])), limit=200)
-    return any(log.message.startswith(("Ran tide_report.ipynb", "tide_report.ipynb: served from the cache"))
+    return any(log.message.startswith(("tide_report.ipynb: ran: ", "tide_report.ipynb: served from the cache"))
                for log in logs)
 
 

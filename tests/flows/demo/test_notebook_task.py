@@ -33,3 +33,17 @@ def test_nbdev_clean_keeps_the_parameters_tag(tmp_path):
     cells = nbformat.read(copy, as_version=4).cells
     assert sum("parameters" in c.metadata.get("tags", []) for c in cells) == 1
 
+
+
+def test_the_report_run_by_hand_runs_again_after_retraining(pipeline_run):
+    """The report reads the model file by itself (no parameter names it): a retrained model is a new run."""
+    from airnub_prefect_starter.data_science.modeling.train import train_and_save
+
+    paths, _ = pipeline_run
+    first = notebook_flow(REPORT)
+    assert notebook_flow(REPORT).from_cache, "nothing changed"
+    card = train_and_save(paths.features, paths.model, paths.model_card, test_size=0.5, random_state=7)
+    retrained = notebook_flow(REPORT)
+    assert not retrained.from_cache and retrained.run_dir != first.run_dir
+    assert retrained.values["accuracy"] == round(card["metrics"]["accuracy"], 4)
+    assert retrained.reason.startswith("ran: ") and "models" in retrained.reason, retrained.reason
