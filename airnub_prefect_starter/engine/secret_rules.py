@@ -40,7 +40,9 @@ def looks_secret(
 
 # %% ../../nbs/engine/39_secret_rules.ipynb #s006b
 SECRET_VALUES = [  # what a value that discloses a secret looks like, and what to call it
-    (re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:[^\s/@]+@"), "a URL with a password (scheme://user:password@host)"),
+    # every repeat is bounded or anchored on a literal: a 1 MB value is scanned in linear time, not quadratic
+    (re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s/@:]{0,256}:[^\s/@]{1,1024}@"),
+     "a URL with a password (scheme://user:password@host)"),
     (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"), "a PEM private key"),
     (re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{16,}"), "a bearer token"),
     (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|"
