@@ -146,7 +146,7 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the 
 	$(API) $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
 
 worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
-	$(API) $(BIN)/prefect worker start --pool "$(AIRNUB_WORK_POOL)" --type process
+	$(API) exec $(BIN)/prefect worker start --pool "$(AIRNUB_WORK_POOL)" --type process
 
 lab: setup ## JupyterLab with the project kernel
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -100,11 +100,17 @@ def check_against(target: Flow | Task, value: dict, where: str, lines: dict[str,
     return problems
 
 
+def _shown(path: Path) -> Path:
+    """`path` as a user at the shell reads it: relative to the working folder when inside it, else whole."""
+    here, path = Path.cwd().resolve(), path.resolve()
+    return path.relative_to(here) if path.is_relative_to(here) else path
+
+
 def config_problems(root: Path, read_variable: Callable[[str], object] | None = None) -> list[str]:
     """Every problem of every config under `root`, and of each Variable (`read_variable`) that differs from its file."""
     config_root, problems = root / CONFIG_ROOT, []
     for path in sorted([*config_root.rglob("*.yaml"), *config_root.rglob("*.yml")]):
-        shown = path.relative_to(root)
+        shown = _shown(path)
         try:
             name = name_of_file(path, config_root)
             value = read_config_file(path)
