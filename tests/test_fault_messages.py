@@ -31,7 +31,8 @@ def test_a_prefect_server_killed_mid_run_ends_the_command_in_one_line_and_keeps_
     state = json.loads((tmp_path / "server" / "airnub-server.json").read_text())
     if where == "command":
         state["api_url"] = state["api_url"].replace("127.0.0.1", "localhost")
-        stopped_server = {**stopped_server, "PREFECT_API_URL": state["api_url"]}
+        credential = (tmp_path / "server" / "api-auth").read_text().strip()  # a server named by URL: the user's own
+        stopped_server = {**stopped_server, "PREFECT_API_URL": state["api_url"], "PREFECT_API_AUTH_STRING": credential}
     command = subprocess.Popen([AIRNUB, "notebook", str(notebook)], cwd=PROJECT_ROOT, env=stopped_server,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     reports = tmp_path / "reports" / "sleepy"
