@@ -87,7 +87,10 @@ def named_paths(notebook: Path, parameters: dict, cwd: Path) -> list[Path]:
     "Every path a parameter's text (given or default) could name from `cwd`, existing or not (a file a run writes)."
     defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
     texts = [v for v in {**defaults, **parameters}.values() if isinstance(v, str) and v and "\0" not in v]
-    return sorted({(cwd / text).resolve() for text in texts if len(text) < 1024 and "\n" not in text})
+    def could_name(text: str) -> bool:  # a path this file system can hold (a long title names none)
+        return len(text) < 1024 and "\n" not in text and all(len(part.encode()) <= 255 for part in Path(text).parts)
+
+    return sorted({(cwd / text).resolve() for text in texts if could_name(text)})
 
 def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
     "Every file a run of `notebook` depends on: given, declared in the notebook, or named by a parameter's value."

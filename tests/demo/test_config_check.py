@@ -35,25 +35,28 @@ def test_a_typo_text_for_a_number_and_a_duplicate_key_are_refused_before_any_run
     (demo_configs / TRAINING).write_text("test_size: abc\nrandom_state: 42\nregularisaton: 1.0\n")
     done = airnub(*command, env={**subprocess_env, "AIRNUB_PROJECT_ROOT": str(demo_configs)})
     assert done.returncode == 2 and done.stdout == "", done.stdout
+    training = demo_configs / TRAINING  # named whole: the command runs outside that project's folder
     assert done.stderr.splitlines() == [
-        f"airnub: {TRAINING}:1: test_size: expected a number (float), got 'abc'",
-        f"airnub: {TRAINING}:3: unknown key 'regularisaton': did you mean 'regularisation'? flow training-dept-demo "
+        f"airnub: {training}:1: test_size: expected a number (float), got 'abc'",
+        f"airnub: {training}:3: unknown key 'regularisaton': did you mean 'regularisation'? flow training-dept-demo "
         "takes test_size, random_state, regularisation"], done.stderr
     (demo_configs / TRAINING).write_text("test_size: 0.25\nrandom_state: 42\nrandom_state: 7\n")
     done = airnub(*command, env={**subprocess_env, "AIRNUB_PROJECT_ROOT": str(demo_configs)})
     assert done.returncode == 2 and done.stdout == "", done.stdout
-    assert done.stderr == (f"airnub: {TRAINING}:3: not valid YAML (duplicate key 'random_state' (first on line 2); "
+    assert done.stderr == (f"airnub: {training}:3: not valid YAML (duplicate key 'random_state' (first on line 2); "
                            "keep one of them)\n"), done.stderr
 
 
-def test_a_variable_that_overrides_its_file_is_checked_too(demo_configs):
+def test_a_variable_that_overrides_its_file_is_checked_too(demo_configs, monkeypatch):
+    monkeypatch.chdir(demo_configs)  # from the project's folder, files are named from there
     stored = {"dept_demo__analysis__training": {"test_size": "0.2", "random_state": 42}}
     assert config_problems(demo_configs, stored.get) == [
         "Prefect Variable 'dept_demo__analysis__training' (it differs from " + TRAINING + ", and a run reads it): "
         "test_size: expected a number (float), got '0.2'"]
 
 
-def test_a_task_config_is_checked_against_the_task(demo_configs):
+def test_a_task_config_is_checked_against_the_task(demo_configs, monkeypatch):
+    monkeypatch.chdir(demo_configs)
     (demo_configs / "configs/variables/dept_demo/analysis/training/notify_webhook.yaml").write_text(
         "mesage: 'trained'\ntimeout_seconds: soon\n")
     assert config_problems(demo_configs) == [
