@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         raise UsageError(str(error)) from None
     from flows.common.plan import describe, plan_flow
-    from flows.common.plan_flow import answer_without_running
+    from flows.common.plan_flow import answer_without_running, attach_plan
 
     try:  # the plan evaluates the flows' bodies: their config and input errors are the run's
         steps, planned = plan_flow(flow)
@@ -126,6 +126,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if any(step.verdict.runs for step in steps):
         state = flow(return_state=True)
+        attach_plan(state, flow.name, steps)  # the plan it ran from and the picture, on the run the CLI prints
     else:  # nothing to do: one flow run, with the plan as its artifact, and no nested flow runs
         state = answer_without_running(flow.name, steps, planned)
     try:
