@@ -81,13 +81,13 @@ def plans_with(verdict: Callable[..., Verdict]) -> Callable:
 
 
 def planned(check: Callable[..., str | None]) -> Callable:
-    """Decorate a task function (under `@task`): `check(*its arguments)` is a plan's reason to run it, None: nothing to do."""
+    """Decorate a task function (under `@task`): `check(*its arguments)` is a plan's reason to run it (None: none)."""
     return plans_with(lambda *args, **kwargs: Verdict(True, f"would run: {reason}")
                       if (reason := check(*args, **kwargs)) else Verdict(False, "nothing to do: nothing new"))
 
 
 def follows_its_inputs(*_: Any, **__: Any) -> str | None:
-    """A `planned` check for a task that only passes on what steps before it made: nothing to do when those are known."""
+    """A `planned` check for a task that passes on what steps before it made: nothing to do when those are known."""
     return None
 
 

@@ -24,7 +24,7 @@ from flows.common.server import ServerError, read_state, server_config
 
 
 def reports_of(steps: list[Step]) -> list[Path]:
-    """The reports of the notebook steps the plan serves from the cache (with the full copy beside a report-mode one)."""
+    """The reports of the notebook steps the plan serves from the cache (and the full copies beside them)."""
     runs = [step.verdict.result for step in steps if isinstance(step.verdict.result, NotebookRun)]
     return [path for run in runs for path in (run.html, run.full_html) if path is not None]
 

@@ -35,7 +35,8 @@ def test_plan_before_and_after_a_run_and_after_an_edit(subprocess_env, tmp_path)
     head, steps = plan(subprocess_env)
     assert head.startswith("plan of pipeline-dept-demo: ") and set(CACHED_STEPS) <= set(steps), steps
     assert {steps[step] for step in CACHED_STEPS} == {"would run: never ran before"}, steps
-    assert not (tmp_path / "data" / "raw" / "wine.csv").exists() and not (tmp_path / "reports" / "model_evaluation").exists()
+    assert not (tmp_path / "data" / "raw" / "wine.csv").exists()
+    assert not (tmp_path / "reports" / "model_evaluation").exists()
     assert flow_runs(subprocess_env) == before, "a plan creates no flow run"
 
     first = airnub("run", "demo", env=subprocess_env)
