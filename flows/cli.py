@@ -112,7 +112,23 @@ def _run(args: argparse.Namespace) -> int:
         check_configs(load_settings().paths.root, lambda name: Variable.get(name, default=None))
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    state = flow(return_state=True)
+    from flows.common.plan import describe, plan_flow
+    from flows.common.plan_flow import answer_without_running, attach_plan
+
+    try:  # the plan evaluates the flows' bodies: their config and input errors are the run's
+        steps, planned = plan_flow(flow)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    except (InputError, OSError) as error:
+        raise RunFailedError(_describe(error)) from error
+    if args.plan:
+        print(describe(flow.name, steps, load_settings().paths.root))
+        return 0
+    if any(step.verdict.runs for step in steps):
+        state = flow(return_state=True)
+        attach_plan(state, flow.name, steps)  # the plan it ran from and the picture, on the run the CLI prints
+    else:  # nothing to do: one flow run, with the plan as its artifact, and no nested flow runs
+        state = answer_without_running(flow.name, steps, planned)
     try:
         result = state.result()
     except ConfigError as error:
@@ -193,9 +209,12 @@ def _prepare_notebook(args: argparse.Namespace) -> int | None:
     hit, reason = (None, "ran: asked to run again") if args.no_cache else cached_run(
         RunCache(settings.paths.cache), *run_key(notebook, args.parameters, settings.kernel_name, args.report_mode,
                                                  Path(args.cwd or notebook.parent)))
-    if hit:
+    if hit and not args.plan:
         _say_kernel(args, settings)
         _print_run(hit, args.json, time.monotonic() - started, output=args.output_notebook)
+        return 0
+    if args.plan:  # the notebook's one step, as `airnub run DEPT --plan` lists a pipeline's
+        print(f"{notebook.name}: {'served from the cache' if hit else reason.replace('ran: ', 'would run: ', 1)}")
         return 0
     if args.dry_run:
         _say_kernel(args, settings)
@@ -323,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a department's pipeline, or one of its stages")
     run.add_argument("department", help=f"department id ({', '.join(DEPARTMENTS)})")
     run.add_argument("--stage", help=f"run only this stage ({', '.join(STAGES)})")
+    run.add_argument("--plan", action="store_true",
+                     help="list every step: would run (and why) or served from the cache; run nothing")
     run.set_defaults(handler=_run, prepare=_check_names, prefect=True)
     notebook = commands.add_parser("notebook", help="run a parameterised notebook in the project kernel", epilog=(
         "papermill's command line works too (IN OUT, -k, --execution-timeout, --prepare-only, --inject-paths, ...): "
@@ -352,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("--report-mode", action="store_true",
                           help="the HTML report without code (NAME.html); NAME.full.html beside it shows everything")
     notebook.add_argument("--dry-run", action="store_true", help="check the notebook and parameters; run nothing")
+    notebook.add_argument("--plan", action="store_true", help="say whether it would run (and why); run nothing")
     notebook.set_defaults(handler=_notebook, prepare=_prepare_notebook, prefect=True)
     params = commands.add_parser("params", help="list a notebook's parameters: type, default and help")
     params.add_argument("path", help="the notebook")

@@ -232,3 +232,13 @@ def test_blocks_setup_with_the_server_down_names_the_api_and_how_to_start_one(su
     assert done.stderr.startswith(f"airnub: cannot reach the Prefect API at {api} (ConnectError: "), done.stderr
     assert done.stderr.endswith("; no block was saved\n") and done.stderr.count("\n") == 1, done.stderr
     assert "secret-token" not in done.stderr
+
+
+def test_plan_of_a_scaffolded_department(department_project, department_env):
+    root, _ = department_project
+    done = run_in(root, "run", "harbour_ops", "--plan", env=department_env)
+    assert done.returncode == 0, done.stderr
+    head, *steps = done.stdout.strip().splitlines()
+    assert head.startswith("plan of pipeline-dept-harbour-ops: "), done.stdout
+    assert any("smooth-readings: would run" in line for line in steps), done.stdout
+    assert any("tide-report: would run" in line for line in steps), done.stdout

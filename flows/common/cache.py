@@ -27,6 +27,7 @@ from prefect.logging import get_run_logger
 from airnub_prefect_starter.engine.dependencies import OpenedFiles, import_closure, observed
 from airnub_prefect_starter.engine.run_cache import RunCache, fingerprint, hash_value, library_versions
 from airnub_prefect_starter.engine.settings import ProjectPaths, load_settings
+from flows.common.plan import SERVED, Verdict
 
 _variables_read: contextvars.ContextVar[dict | None] = contextvars.ContextVar("airnub_variables_read", default=None)
 
@@ -74,6 +75,18 @@ def task_key(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs:
     return hash_value(parts), parts, written
 
 
+def plan_call(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs: Any) -> Verdict:
+    """What a run would do with this call of the cached task `function`: its verdict, as `cached` decides it."""
+    key, parts, written = task_key(function, outputs, *args, **kwargs)
+    hit, reason = RunCache(load_settings().paths.cache).verdict("tasks", key, parts, read_variable)
+    reads = [Path(path) for path in (hit or {}).get("depends", {}).get("files", {})]
+    reads += [value for value in parts["arguments"].values() if isinstance(value, dict) and "path" in value]
+    reads = [Path(path["path"]) if isinstance(path, dict) else path for path in reads]
+    if hit:
+        return Verdict(False, SERVED, hit["result"], reads, written)
+    return Verdict(True, f"would run: {reason.removeprefix('ran: ')}", None, reads, written)
+
+
 def cached(outputs: tuple[str, ...]) -> Callable:
     """Cache the decorated task function; `outputs` names its arguments that are files it writes."""
 
@@ -99,6 +112,7 @@ def cached(outputs: tuple[str, ...]) -> Callable:
                         stale=stale)
             return result
 
+        run_or_reuse.airnub_plan = functools.partial(plan_call, function, outputs)  # see flows/common/plan.py
         return run_or_reuse
 
     return decorate

@@ -12,6 +12,7 @@ shows the file's path as text.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +21,13 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
+from airnub_prefect_starter.engine.notebook_parameters import check_parameters
 from airnub_prefect_starter.engine.notebook_runner import NotebookExecutionError, NotebookRun, confine, run_notebook
+from airnub_prefect_starter.engine.notebook_runs import cached_run, run_inputs, run_key
 from airnub_prefect_starter.engine.run_cache import RunCache
 from airnub_prefect_starter.engine.settings import load_settings
 from flows.common.cache import watched
+from flows.common.plan import SERVED, Verdict, follows_its_inputs, planned, plans_with
 from flows.common.reports_server import report_url
 from flows.common.server import ServerError, read_state, server_config
 
@@ -33,7 +37,31 @@ def artifact_key(*parts: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
 
 
+def plan_notebook(notebook: Path, parameters: dict | None = None, inputs: list[Path] | None = None,
+                  use_cache: bool = True, cell_timeout: int | None = None, from_text: bool = False,
+                  cwd: Path | None = None, report_mode: bool = False) -> Verdict:
+    """What a run would do with this call of `run_notebook_task`: its cache verdict, with no kernel started."""
+    settings = load_settings()
+    notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
+    parameters = check_parameters(notebook, parameters or {}, from_text)
+    folder = Path(cwd or notebook.parent).resolve()
+    reads = [notebook, *run_inputs(notebook, parameters, inputs or [], folder)]
+    if not use_cache:
+        return Verdict(True, "would run: asked to run again", reads=reads)
+    hit, reason = cached_run(RunCache(settings.paths.cache),
+                             *run_key(notebook, parameters, settings.kernel_name, report_mode, folder))
+    if hit is None:
+        return Verdict(True, f"would run: {reason.removeprefix('ran: ')}", reads=reads)
+    try:  # what it read while it ran, from its run's record
+        depends = json.loads(hit.manifest.read_text(encoding="utf-8")).get("depends", {})
+    except (OSError, ValueError):
+        depends = {}
+    files = [Path(path) for path in depends.get("files", {})]
+    return Verdict(False, SERVED, hit, [*reads, *files], [hit.html, *([hit.full_html] if report_mode else [])])
+
+
 @task(name="run-notebook", retries=0, task_run_name="run-notebook-{notebook.stem}")
+@plans_with(plan_notebook)
 def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: list[Path] | None = None,
                       use_cache: bool = True, cell_timeout: int | None = None, from_text: bool = False,
                       cwd: Path | None = None, report_mode: bool = False) -> NotebookRun:
@@ -80,6 +108,7 @@ def report_markdown(run: NotebookRun, values: dict | None = None,
 
 
 @task(name="publish-notebook-report")
+@planned(follows_its_inputs)
 def publish_report_task(run: NotebookRun, key: str, values: dict | None = None) -> str:
     """Create a markdown artifact under `key`: recorded (and extra) values as a table, and the report link."""
     try:

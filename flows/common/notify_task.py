@@ -8,12 +8,14 @@ import urllib.request
 from prefect import task
 from prefect.logging import get_run_logger
 
+from flows.common.plan import follows_its_inputs, planned
 from flows.common.secrets import read_secret
 
 WEBHOOK_BLOCK = "airnub-webhook-url"
 
 
 @task(name="notify-webhook", retries=2, retry_delay_seconds=5)
+@planned(follows_its_inputs)  # it tells what a step that ran made: nothing new when that step is served
 def notify_task(message: str, values: dict | None = None, timeout_seconds: float = 10) -> bool:
     """POST `{"text": message}` (its `{names}` filled from `values`) to the webhook; False when none is configured.
 
