@@ -81,7 +81,7 @@ def test_hostile_requests_neither_crash_nor_drain_nor_stall_the_runner(runner, t
             _refused(socket_path, (b"{", [io] * 5), (b"not json\n", []))
             _refused(socket_path, (b'{"argv": [1], "cwd": 2, "env": []}\n', [io] * 3))
             _refused(socket_path, (REQUEST, [io] * 3), (b"\n", [io]), (b"\n", [io] * 3))
-            _refused(socket_path, (REQUEST, []), (b"1" * 100, []), (b"\n", [io] * 3))
+            _refused(socket_path, (REQUEST, []), (b"1" * 100 + b"\n", []))  # its stdio message carries no fds
         assert process.is_running() and process.status() != psutil.STATUS_ZOMBIE, "the runner survived"
         with socket.socket(socket.AF_UNIX) as slow:  # (c) a client that sends one byte, its stdio, then nothing
             slow.connect(socket_path)

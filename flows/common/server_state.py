@@ -190,10 +190,11 @@ def _status_code(url: str, auth: str | None, timeout: float = 2.0) -> int | None
         return None
 
 
-def authenticated(api_url: str, auth: str) -> bool:
-    """True when the API at `api_url` accepts `auth` and refuses a request without it (401)."""
+def authenticated(api_url: str, auth: str, timeout: float = 10.0) -> bool:
+    """True when the API at `api_url` accepts `auth` and refuses a request without it (401). Patient: the processes
+    are already known to be ours, and a server busy with a run may take seconds to answer."""
     probe = f"{api_url.rstrip('/')}/admin/version"
-    return _status_code(probe, auth) == 200 and _status_code(probe, None) == 401
+    return _status_code(probe, auth, timeout) == 200 and _status_code(probe, None, timeout) == 401
 
 
 def terminate(record: object) -> None:
