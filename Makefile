@@ -11,9 +11,14 @@ BIN := $(VENV)/bin
 KERNEL := $(call setting,kernel_name)
 # The install is stamped by the content of pyproject.toml, not its mtime: nbdev-export rewrites the
 # file with the same bytes on every run, and a stamp by date would reinstall (and need the network) each time.
-INSTALLED := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+# The tool, airnub, is a library of its own in airnub/ (its notebooks, package and tests): installed beside the project.
+TOOL := airnub
+INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml $(TOOL)/pyproject.toml | sha256sum | cut -c1-16)
 # Exported again when a notebook changed since the last export (`make export` always exports).
-NOTEBOOKS := $(shell find nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' 2>/dev/null)
+NOTEBOOKS := $(shell find nbs $(TOOL)/nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' 2>/dev/null)
+# The tool's own tests run with the project's where the tool is developed (the template's repository, which has
+# copier.yml); a project runs them with `make test-tool`.
+TOOL_TESTS := $(if $(wildcard copier.yml),$(TOOL)/tests)
 EXPORTED := $(VENV)/.exported
 KERNEL_SPEC := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 
@@ -47,7 +52,7 @@ SERVER := AIRNUB_SERVER_HOST=$(SERVER_HOST) AIRNUB_SERVER_PORT=$(SERVER_PORT) AI
 # `airnub server env` prints the two exports (the credential never appears on a command line).
 API := exports="$$($(SERVER) $(BIN)/airnub server env)" && eval "$$exports" &&
 
-.PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest bench lab export clean distclean lint
+.PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest test-tool bench lab export clean distclean lint
 .PHONY: docs docs-serve
 .PHONY: serve server-db variables deploy worker blocks
 
@@ -57,7 +62,7 @@ help: ## list the targets
 $(INSTALLED):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e './$(TOOL)[testing]' -e '.[dev]'
 	@# jsonschema imports rfc3987-syntax, an optional IRI format checker that jupyter-events' extra pulls in, and it
 	@# builds ~35 Earley parsers at import: 1.1 s in every process that imports Prefect, nbformat's validator or
 	@# JupyterLab (python-jsonschema/jsonschema#1428). No schema of this stack uses the iri formats it checks.
@@ -80,11 +85,11 @@ hooks: $(INSTALLED) ## install the git pre-commit hook that cleans staged notebo
 	elif ! grep -qs "pre-commit" "$$(git rev-parse --git-path hooks/pre-commit)"; then $(BIN)/pre-commit install; fi
 
 $(EXPORTED): $(INSTALLED) $(NOTEBOOKS)
-	$(BIN)/nbdev-export
+	$(BIN)/nbdev-export && cd $(TOOL) && ../$(BIN)/nbdev-export
 	touch $@
 
-export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_starter package
-	$(BIN)/nbdev-export
+export: $(INSTALLED) ## nbdev-export: notebooks in nbs/ -> the airnub_prefect_starter package (and the tool's, in airnub/)
+	$(BIN)/nbdev-export && cd $(TOOL) && ../$(BIN)/nbdev-export
 	touch $(EXPORTED)
 
 # The department `make run` runs; `make run DEPARTMENT=<id>` runs another (`.venv/bin/airnub run --help` lists them).
@@ -102,19 +107,23 @@ test: setup lint docs test-pytest ## the whole suite: lint, the docs site (every
 
 test-notebooks: setup ## the notebooks' inline tests (nbdev-test)
 	$(BIN)/nbdev-test --n-workers 2
+	$(if $(TOOL_TESTS),cd $(TOOL) && ../$(BIN)/nbdev-test --n-workers 2)
 
 test-nbval: setup ## every package notebook, executed in the project kernel (nbval)
 	rm -rf .nbval && $(BIN)/python scripts/fresh_notebooks.py nbs .nbval --skip reports
 	$(BIN)/pytest --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider -o testpaths= -n $(PYTEST_WORKERS) --dist loadscope .nbval
 
 test-pytest: setup ## flows, CLI, export and integration tests (PYTEST_WORKERS processes side by side)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile tests $(TOOL_TESTS)
 
 test-fast: setup lint test-notebooks ## the edit loop: lint, the notebooks' tests, and the tests that start no server
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m fast
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m fast tests $(TOOL_TESTS)
+
+test-tool: setup ## the tool's own tests (airnub/tests), run in this project
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(TOOL)/tests
 
 docs: setup ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
-	$(BIN)/python scripts/build_docs.py
+	$(BIN)/python scripts/build_docs.py $(if $(TOOL_TESTS),--tool $(TOOL))
 	$(BIN)/mkdocs build --quiet
 	@echo "docs: $(DOCS_SITE)/index.html (make docs-serve: http://127.0.0.1:$(DOCS_PORT))"
 
@@ -137,7 +146,7 @@ serve: $(INSTALLED) ## start the project's Prefect server in the background (SER
 variables: $(INSTALLED) ## validate configs/variables/ and sync them to Prefect Variables (DRY_RUN=1: only list)
 	$(API) $(BIN)/airnub variables sync $(if $(DRY_RUN),--dry-run)
 
-blocks: $(INSTALLED) ## save Prefect Secret blocks from environment variables (see flows/common/secrets.py)
+blocks: $(INSTALLED) ## save Prefect Secret blocks from environment variables (see airnub/src/airnub/orchestration/secrets.py)
 	$(API) $(BIN)/airnub blocks setup
 
 deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the work pool when missing
@@ -151,8 +160,8 @@ worker: $(INSTALLED) ## start a process worker on the project's work pool (runs 
 lab: setup ## JupyterLab with the project kernel
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-lint: setup ## ruff over the notebooks (nbs/), flows, scripts and tests
-	$(BIN)/ruff check nbs flows scripts tests
+lint: setup ## ruff over the notebooks (nbs/), flows, scripts and tests (and the tool's, where it is developed)
+	$(BIN)/ruff check nbs flows scripts tests $(if $(TOOL_TESTS),$(TOOL)/nbs $(TOOL)/src $(TOOL)/tests)
 
 clean: ## remove outputs (data, models, reports), the docs site and caches; keeps .venv
 	rm -rf data models reports .cache .nbval .pytest_cache .ruff_cache $(DOCS_SITE) $(DOCS_SOURCES)

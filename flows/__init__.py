@@ -1,1 +1,1 @@
-"""Everything Prefect: thin flows and task wrappers over the exported `airnub_prefect_starter` functions."""
+"""The departments of this project: one folder `dept_<id>` each, found by convention (see docs/layout.md)."""

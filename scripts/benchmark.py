@@ -28,6 +28,8 @@ from pathlib import Path
 import papermill
 import psutil
 
+from airnub.engine.settings import ensure_directories, load_settings
+from airnub.engine.storage import write_csv
 from airnub_prefect_starter.core.data_cleaning import clean_raw_files
 from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset, ingest_inbox
 from airnub_prefect_starter.core.model_inference import score_features
@@ -35,8 +37,6 @@ from airnub_prefect_starter.data_science.config_ds import data_paths
 from airnub_prefect_starter.data_science.dataset_processing import synthetic_wine
 from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
 from airnub_prefect_starter.data_science.modeling.train import train_and_save
-from airnub_prefect_starter.engine.settings import ensure_directories, load_settings
-from airnub_prefect_starter.engine.storage import write_csv
 
 REPORT = Path("reports") / "model_evaluation.ipynb"
 SWEEP_RUNS = 8
@@ -203,8 +203,8 @@ def bare_prefect_tree() -> object:
 
 
 def measure(scratch: Path) -> dict[str, float]:
-    from flows.common.notebook_flow import notebook_flow
-    from flows.common.sweep_flow import run_sweep
+    from airnub.orchestration.notebook_flow import notebook_flow
+    from airnub.orchestration.sweep_flow import run_sweep
     from flows.dept_demo.pipeline_flow_dept_demo import pipeline_flow_dept_demo
 
     seconds = {}
@@ -234,8 +234,8 @@ def main() -> int:
     from prefect import flow
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    from flows.common.runner import preload
-    from flows.common.subflows import without_heartbeats
+    from airnub.orchestration.subflows import without_heartbeats
+    from airnub.services.warm_runner import preload
 
     settings = load_settings()
     reports_root = settings.paths.reports  # before the outputs move to scratch folders

@@ -28,7 +28,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from traitlets.config import Config
 
-from airnub_prefect_starter.engine.settings import load_settings
+from airnub.engine.settings import load_settings
 
 SKIPPED_FOLDERS = {"reports"}  # parameterised notebooks: they need a trained model and papermill's parameters
 GUIDES = "docs"  # the site's Markdown pages, relative to the project
@@ -101,7 +101,7 @@ def execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, l
 
 
 def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path) -> str | None:
-    from airnub_prefect_starter.engine.kernels import IPCKernelManager  # kernels on Unix sockets, no port race
+    from airnub.engine.kernels import IPCKernelManager  # kernels on Unix sockets, no port race
 
     node = nbformat.read(source, as_version=4)
     client = NotebookClient(node, kernel_name=kernel, timeout=timeout, kernel_manager_class=IPCKernelManager,
@@ -145,18 +145,18 @@ def link_guides(guides: Path, destination: Path) -> int:
     return count
 
 
-def build(destination: Path, workers: int) -> list[str]:
-    """Stage the site's sources in `destination` (emptied first); the failures, none when all ran."""
+def build(destination: Path, workers: int, folders: list[Path]) -> list[str]:
+    """Stage the site's sources in `destination` (emptied first) from the notebook `folders`; the failures, none
+    when all ran."""
     settings = load_settings()
-    notebooks = settings.paths.notebooks
     shutil.rmtree(destination, ignore_errors=True)
     destination.mkdir(parents=True)
-    sources = package_notebooks(notebooks)
+    sources = [(folder, source) for folder in folders for source in package_notebooks(folder)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(execute, source, destination / source.relative_to(notebooks), settings.kernel_name,
-                            settings.cell_timeout_seconds, source.relative_to(notebooks.parent).as_posix(),
-                            destination / LOGS / source.relative_to(notebooks).with_suffix(".log"))
-                for source in sources]
+        jobs = [pool.submit(execute, source, destination / source.relative_to(folder), settings.kernel_name,
+                            settings.cell_timeout_seconds, source.relative_to(settings.paths.root).as_posix(),
+                            destination / LOGS / source.relative_to(folder).with_suffix(".log"))
+                for folder, source in sources]
         failures = [failure for job in jobs if (failure := job.result())]
     link_guides(settings.paths.root / GUIDES, destination)
     return failures
@@ -165,17 +165,19 @@ def build(destination: Path, workers: int) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (max_workers)")
+    parser.add_argument("--tool", type=Path, default=None, help="also the tool's notebooks (its folder)")
     args = parser.parse_args()
     started = time.monotonic()
     settings = load_settings()
     workers, destination = args.workers or settings.max_workers, docs_dir(settings.paths.root)
-    failures = build(destination, workers)
+    folders = [settings.paths.notebooks, *([args.tool.resolve() / "nbs"] if args.tool else [])]
+    failures = build(destination, workers, folders)
     for failure in failures:
         print(f"docs: {failure}", file=sys.stderr)
     if failures:
         print(f"docs: {len(failures)} notebook(s) failed; the site was not built", file=sys.stderr)
         return 1
-    count = len(package_notebooks(settings.paths.notebooks))
+    count = sum(len(package_notebooks(folder)) for folder in folders)
     print(f"docs: {count} notebooks executed ({workers} at a time) in {time.monotonic() - started:.0f} s "
           f"into {os.path.relpath(destination)}")
     return 0

@@ -13,8 +13,10 @@ What it rewrites, in every text file (binary files and tool folders such as .git
 - a Markdown title `# airnub-prefect-starter` (README, nbs/index.ipynb) -> `# <project name>`.
 The `airnub` command keeps its name: it is the tool, not the project.
 
-With --without-demo it also takes the demo department out of the files every project keeps (its entry in
-flows/departments.py, its deployments in prefect.local.yaml, the default department of `make run`, `make bench`,
+The tool's folder, airnub/, is left as it is: every project has the same.
+
+With --without-demo it also takes the demo department out of the files every project keeps (its deployments in
+prefect.local.yaml, the default department of `make run`, `make bench`,
 the default input_table of settings.ini, the demo's sections of the README, the guides and nbs/index.ipynb);
 copier.yml leaves the demo's own files out.
 Running it twice changes nothing the second time.
@@ -43,6 +45,8 @@ RESERVED_NAMES = Path(__file__).with_name("reserved_package_names.txt")
 SKIPPED_FOLDERS = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints", ".prefect",
                    ".cache", ".nbval", ".pytest_cache", ".ruff_cache", "_proc", "_docs"}
 OUTPUT_FOLDERS = {"data", "models", "reports", "site"}
+# The tool: copied into every project as it is, never renamed (a `copier update` replaces it whole).
+TOOL_FOLDER = "airnub"
 # Copier's record of the answers and the template's address: never rewritten (an update reads it).
 SKIPPED_FILES = {".copier-answers.yml"}
 # In Markdown (README.md, docs/, the notebooks' Markdown cells): what only the demo needs is written once, between
@@ -90,7 +94,8 @@ def text_files(root: Path):
     """Every file under `root` whose text may be rewritten (skipped folders and answers file aside)."""
     for folder, subfolders, files in os.walk(root):  # skipped folders are pruned, not walked
         top = Path(folder) == root
-        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS and not (top and d in OUTPUT_FOLDERS))
+        subfolders[:] = sorted(d for d in subfolders
+                               if d not in SKIPPED_FOLDERS and not (top and d in {*OUTPUT_FOLDERS, TOOL_FOLDER}))
         for name in sorted(files):
             path = Path(folder, name)
             if path.is_file() and not path.is_symlink() and name not in SKIPPED_FILES:
@@ -187,7 +192,6 @@ def without_bench(text: str) -> str:
 
 def remove_demo_mentions(root: Path) -> None:
     """Take the demo department out of the files every project keeps."""
-    edit(root / "flows/departments.py", lambda t: re.sub(r'(?m)^    "demo": "Demo",\n', "", t))
     edit(root / "prefect.local.yaml", without_demo_deployments)
     edit(root / "Makefile", lambda t: without_bench(re.sub(r"(?m)^DEPARTMENT \?= demo$", "DEPARTMENT ?=", t)))
     edit(root / "settings.ini", lambda t: re.sub(r"(?m)^input_table = .*$", "input_table =", t))

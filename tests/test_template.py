@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT, seed_prefect_home
+
+from airnub.testing.helpers import PROJECT_ROOT, seed_prefect_home
 
 BIN = Path(sys.executable).parent
 NAMES = {"project_name": "Harbour Analytics", "package_name": "harbour_analytics", "with_demo": "false"}
@@ -194,9 +195,9 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     assert "kernel_name = harbour-analytics\n" in files["settings.ini"]
     assert "work_pool = harbour-analytics-process-pool\n" in files["settings.ini"]
     assert json.loads(files["nbs/index.ipynb"])["metadata"]["kernelspec"]["name"] == "harbour-analytics"
-    assert 'airnub = "flows.cli:main"' in files["pyproject.toml"], "the tool keeps its name"
+    assert 'airnub = "airnub.cli.main:main"' in files["pyproject.toml"], "the tool keeps its name"
     assert not (root / "flows" / "dept_demo").exists() and not (root / "configs" / "variables" / "dept_demo").exists()
-    assert "DEPARTMENTS = {\n}" in files["flows/departments.py"]
+    assert "DEPARTMENTS = {\n}" in files["airnub/src/airnub/orchestration/departments.py"]
     assert "deployments: []" in files["prefect.local.yaml"]
     assert "\ninput_table =\n" in files["settings.ini"] and "\nbench:" not in files["Makefile"]
     assert not {"docs/research-to-production.md", "docs/new-data.md", "scripts/demo_paths.txt"} & files.keys()
@@ -212,7 +213,7 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
 @pytest.mark.integration
 def test_the_project_imports_and_exports_from_its_own_folder(generated):
     root, env = generated
-    imported = run([sys.executable, "-c", "import harbour_analytics.engine.notebook_runner as m, flows.cli as c; "
+    imported = run([sys.executable, "-c", "import harbour_analytics.engine.notebook_runner as m, airnub.cli.main as c; "
                     "print(m.__file__); print(c.__file__)"], root, env)
     assert all(line.startswith(str(root)) for line in imported.stdout.split()), imported.stdout
     index = root / "harbour_analytics" / "_modidx.py"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .data_validation import read_valid_csv
 from ..data_science.dataset_processing import clean_dataset
-from ..engine.storage import write_parquet
+from airnub.engine.storage import write_parquet
 
 # %% auto #0
 __all__ = ['clean_raw_files']

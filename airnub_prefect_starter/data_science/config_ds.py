@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ..engine.settings import ProjectPaths, load_settings
+from airnub.engine.settings import ProjectPaths, load_settings
 
 # %% auto #0
 __all__ = ['DataPaths', 'data_paths']

@@ -13,8 +13,8 @@ from fastcore.imports import IN_NOTEBOOK
 
 from .config_ds import data_paths
 from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
-from ..engine.errors import InputError
-from ..engine.storage import write_parquet
+from airnub.engine.errors import InputError
+from airnub.engine.storage import write_parquet
 
 # %% auto #0
 __all__ = ['DERIVED_COLUMNS', 'FEATURE_COLUMNS', 'DIVISORS', 'add_features', 'TooFewRowsError', 'NonFiniteFeatureError',

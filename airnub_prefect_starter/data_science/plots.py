@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import Pipeline
 
-from ..engine.storage import write_atomic
+from airnub.engine.storage import write_atomic
 
 # %% auto #0
 __all__ = ['plot_confusion_matrix', 'plot_coefficients', 'save_figure']

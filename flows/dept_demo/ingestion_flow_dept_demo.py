@@ -2,17 +2,17 @@
 
 from prefect import flow
 
+from airnub.engine.settings import ensure_directories, load_settings
+from airnub.orchestration.locks import one_run_at_a_time
+from airnub.orchestration.subflows import without_heartbeats
+from airnub.orchestration.task_runner import task_runner_from_settings
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from airnub_prefect_starter.engine.settings import ensure_directories, load_settings
-from flows.common.locks import one_run_at_a_time
-from flows.common.subflows import in_process_subflows
-from flows.common.task_runner import task_runner_from_settings
 from flows.dept_demo.ingestion.bundled_dataset.bundled_dataset_flow_dept_demo import bundled_dataset_flow_dept_demo
 from flows.dept_demo.ingestion.inbox_csv.inbox_csv_flow_dept_demo import inbox_csv_flow_dept_demo
 
 
 @flow(name="ingestion-dept-demo")
-@in_process_subflows()
+@without_heartbeats()
 @one_run_at_a_time()
 def ingestion_flow_dept_demo(run_bundled_dataset: bool = True, run_inbox_csv: bool = True) -> dict:
     """Bring the demo's data into raw: the bundled dataset, then files dropped into the inbox."""

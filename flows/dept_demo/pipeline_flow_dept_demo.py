@@ -2,15 +2,15 @@
 
 from prefect import flow
 
-from flows.common.locks import one_run_at_a_time
-from flows.common.subflows import in_process_subflows
+from airnub.orchestration.locks import one_run_at_a_time
+from airnub.orchestration.subflows import without_heartbeats
 from flows.dept_demo.analysis_flow_dept_demo import analysis_flow_dept_demo
 from flows.dept_demo.ingestion_flow_dept_demo import ingestion_flow_dept_demo
 from flows.dept_demo.processing_flow_dept_demo import processing_flow_dept_demo
 
 
 @flow(name="pipeline-dept-demo")
-@in_process_subflows()
+@without_heartbeats()
 @one_run_at_a_time()
 def pipeline_flow_dept_demo() -> dict:
     """Run the three stages of the demo department in order."""

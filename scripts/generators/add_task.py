@@ -4,7 +4,7 @@ report notebook in nbs/reports/ run by the papermill task.
 
 Usage: python scripts/generators/add_task.py --department ID --stage STAGE [--category ID]
        --name "smooth readings" [--notebook-task] [--dry-run] [--yes]
-The same as `airnub new task`; the implementation is flows/scaffolding/.
+The same as `airnub new task`; the implementation is airnub/src/airnub/scaffolding/.
 """
 
 import sys
@@ -13,7 +13,7 @@ from pathlib import Path
 # This checkout's own flows and package come first, also in a copy of the project that is not installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from flows.scaffolding.cli import main  # noqa: E402
+from airnub.scaffolding.command import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main("task"))

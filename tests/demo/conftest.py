@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from integration.servers import server  # noqa: F401  (fixtures of the demo's integration tests)
-from integration.site import site_url  # noqa: F401
 
+from airnub.testing.browser import site_url  # noqa: F401
+from airnub.testing.servers import server  # noqa: F401  (fixtures of the demo's integration tests)
 from airnub_prefect_starter.data_science.config_ds import data_paths
 
 

@@ -1,10 +1,10 @@
 """Bad input, met the way a user meets it: `airnub` ends with one `airnub: <what is wrong>` line and writes nothing.
 
 Exit codes: 2 when the command cannot start (settings, notebook path), 1 when a run stopped on bad data or
-files. Ingestion, processing and analysis run through `flows.cli.execute` in this process (against the
+files. Ingestion, processing and analysis run through `airnub.cli.main.execute` in this process (against the
 session's project server, to spare a server start per case); the notebook and settings cases run the
 `airnub` script itself. Covered elsewhere: a missing column or a non-numeric value in a dropped CSV
-(tests/flows/demo/test_ingestion_flow.py), an unknown department or stage and broken YAML in
+(tests/demo/flows/test_ingestion_flow.py), an unknown department or stage and broken YAML in
 configs/variables (tests/test_cli.py, tests/flows/test_variables_sync.py).
 """
 
@@ -20,8 +20,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import AIRNUB, PROJECT_ROOT, airnub, output_overrides, own_notebooks_dir, seed_prefect_home, write_notebook
 
+from airnub.cli.main import execute
+from airnub.testing.helpers import (
+    AIRNUB,
+    PROJECT_ROOT,
+    airnub,
+    output_overrides,
+    own_notebooks_dir,
+    seed_prefect_home,
+    write_notebook,
+)
 from airnub_prefect_starter.data_science.dataset_processing import (
     MEASUREMENT_COLUMNS,
     TARGET_COLUMN,
@@ -29,7 +38,6 @@ from airnub_prefect_starter.data_science.dataset_processing import (
     synthetic_wine,
 )
 from airnub_prefect_starter.data_science.modeling.predict import ModelLoadError
-from flows.cli import execute
 
 
 @pytest.fixture(autouse=True)
@@ -263,7 +271,7 @@ def read_only(folder: Path, command: list[str]) -> list[str]:
 def test_a_read_only_reports_folder_stops_the_run_with_one_line_naming_it(subprocess_env, tmp_path, prefect_database):
     """Once an OSError traceback with no `airnub:` line: now exit 1, the folder and the setting named, nothing
     written (a read-only data folder is named the same way by the run's lock: tests of ensure_directories are
-    in nbs/engine/00_settings.ipynb)."""
+    in airnub/nbs/engine/00_settings.ipynb)."""
     subprocess_env.update(own_notebooks_dir(tmp_path / "nbs"))
     notebook = write_notebook(tmp_path / "nbs" / "square.ipynb", "side: int = 2", "print(side * side)")
     reports = tmp_path / "reports"

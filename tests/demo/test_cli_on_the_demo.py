@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from helpers import airnub
+
+from airnub.testing.helpers import airnub
 
 
 def test_run_a_single_stage(subprocess_env, tmp_path):

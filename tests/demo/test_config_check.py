@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT_ROOT, airnub
 
-from airnub_prefect_starter.engine.settings import SETTINGS_FILE
-from flows.common.config_check import config_problems
+from airnub.engine.settings import SETTINGS_FILE
+from airnub.orchestration.config_check import config_problems
+from airnub.testing.helpers import PROJECT_ROOT, airnub
 
 TRAINING = "configs/variables/dept_demo/analysis/training.yaml"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from distributed import Client, get_task_stream
-from helpers import free_port
-from integration.processes import background
 
+from airnub.testing.helpers import free_port
+from airnub.testing.processes import background
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
 
 pytestmark = pytest.mark.integration

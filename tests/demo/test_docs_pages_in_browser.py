@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from integration.site import CHROMIUM, SCREENSHOT, _heading, browser_page
+
+from airnub.testing.browser import CHROMIUM, SCREENSHOT, _heading, browser_page
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,8 @@ import joblib
 import nbformat
 import pandas as pd
 import pytest
-from helpers import PROJECT_ROOT
+
+from airnub.testing.helpers import PROJECT_ROOT
 
 AIRNUB = Path(sys.executable).parent / "airnub"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from helpers import PROJECT_ROOT
 from nbclient import NotebookClient
 
-from airnub_prefect_starter.engine.settings import load_settings
+from airnub.engine.settings import load_settings
+from airnub.testing.helpers import PROJECT_ROOT
 
 
 @pytest.mark.parametrize("notebook", ["10_dataset_processing", "20_feature_engineering", "30_modeling_train",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 
 import httpx
-from helpers import airnub
+
+from airnub.testing.helpers import airnub
 
 # the demo's steps that a run serves from the cache when nothing they depend on changed
 CACHED_STEPS = ("clean-raw-files", "build-feature-table", "train-model", "score-features",

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from generators.generator_helpers import BIN, assert_again_changes_nothing, generate, scaffold_copy, snapshot
-from helpers import PROJECT_ROOT
 
-from flows.scaffolding.python_edit import add_before_return, add_import, add_parameter
+from airnub.scaffolding.python_edit import add_before_return, add_import, add_parameter
+from airnub.testing.helpers import PROJECT_ROOT
+from airnub.testing.scaffold import BIN, assert_again_changes_nothing, generate, scaffold_copy, snapshot
 
 # wiring into the hand-written demo flows: a category, and a task the stage flow runs itself
 ON_THE_DEMO = [
@@ -72,7 +72,7 @@ def test_wiring_into_a_hand_written_stage_flow_is_sorted_and_idempotent():
 
 
 def test_in_a_terminal_what_is_missing_is_asked_for(monkeypatch, capsys):
-    from flows.scaffolding.cli import add_arguments, run
+    from airnub.scaffolding.command import add_arguments, run
 
     answers = iter(["Tide Gauges", "demo", "processing"])
     monkeypatch.setattr("builtins.input", lambda prompt: next(answers))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from helpers import PROJECT_ROOT
+from airnub.testing.helpers import PROJECT_ROOT
 
 PACKAGE = "airnub_prefect_starter"
 

@@ -20,8 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from ..config_ds import data_paths
 from ..dataset_processing import TARGET_COLUMN
 from ..feature_engineering import FEATURE_COLUMNS, check_finite
-from ...engine.run_cache import library_versions
-from ...engine.storage import write_atomic, write_json
+from airnub.engine.run_cache import library_versions
+from airnub.engine.storage import write_atomic, write_json
 
 # %% auto #0
 __all__ = ['split_features', 'build_pipeline', 'evaluate', 'save_model', 'train_and_save', 'main']

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from prefect import flow
 
+from airnub.orchestration.config import load_config
+from airnub.orchestration.notebook_task import publish_report_task, run_notebook_task
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from flows.common.config import load_config
-from flows.common.notebook_task import publish_report_task, run_notebook_task
 from flows.dept_demo.analysis.evaluation.tasks.score_features_task import score_features_task
 
 REPORT_NOTEBOOK = Path("reports") / "model_evaluation.ipynb"  # inside the notebooks folder

@@ -2,9 +2,9 @@
 
 from prefect import flow
 
+from airnub.orchestration.config import load_config
+from airnub.orchestration.notify_task import notify_task
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from flows.common.config import load_config
-from flows.common.notify_task import notify_task
 from flows.dept_demo.analysis.training.tasks.train_model_task import train_model_task
 
 

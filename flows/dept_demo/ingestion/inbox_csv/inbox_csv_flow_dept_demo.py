@@ -2,10 +2,10 @@
 
 from prefect import flow
 
+from airnub.engine.settings import load_settings
+from airnub.orchestration.config import load_config
 from airnub_prefect_starter.core.data_ingestion import inbox_files
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from airnub_prefect_starter.engine.settings import load_settings
-from flows.common.config import load_config
 from flows.dept_demo.ingestion.inbox_csv.tasks.ingest_inbox_task import ingest_inbox_task
 from flows.dept_demo.ingestion.inbox_csv.tasks.validate_csv_task import validate_csv_task
 

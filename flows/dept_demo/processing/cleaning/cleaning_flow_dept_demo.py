@@ -2,8 +2,8 @@
 
 from prefect import flow
 
+from airnub.orchestration.config import load_config
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from flows.common.config import load_config
 from flows.dept_demo.processing.cleaning.tasks.clean_raw_files_task import clean_raw_files_task
 
 

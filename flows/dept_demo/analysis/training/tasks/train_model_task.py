@@ -5,8 +5,8 @@ from pathlib import Path
 from prefect import task
 from prefect.logging import get_run_logger
 
+from airnub.orchestration.cache import cached
 from airnub_prefect_starter.data_science.modeling.train import train_and_save
-from flows.common.cache import cached
 
 
 @task(name="train-model")

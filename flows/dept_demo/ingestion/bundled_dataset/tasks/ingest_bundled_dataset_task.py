@@ -6,10 +6,10 @@ from pathlib import Path
 from prefect import task
 from prefect.logging import get_run_logger
 
+from airnub.engine.storage import file_sha256
+from airnub.orchestration.plan import planned
 from airnub_prefect_starter.core.data_ingestion import ingest_bundled_dataset
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
-from airnub_prefect_starter.engine.storage import file_sha256
-from flows.common.plan import planned
 
 
 def would_write(raw_file: Path, keep_existing: bool = False) -> str | None:

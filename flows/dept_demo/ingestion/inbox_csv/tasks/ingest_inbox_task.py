@@ -5,9 +5,9 @@ from pathlib import Path
 from prefect import task
 from prefect.logging import get_run_logger
 
+from airnub.engine.storage import file_sha256
+from airnub.orchestration.plan import planned
 from airnub_prefect_starter.core.data_ingestion import inbox_files, ingest_inbox, read_manifest
-from airnub_prefect_starter.engine.storage import file_sha256
-from flows.common.plan import planned
 
 
 def new_in_inbox(inbox: Path, dropped: Path, manifest_file: Path, pattern: str = "*.csv",

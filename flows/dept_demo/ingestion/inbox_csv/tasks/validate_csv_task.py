@@ -5,8 +5,8 @@ from pathlib import Path
 from prefect import task
 from prefect.logging import get_run_logger
 
+from airnub.orchestration.plan import follows_its_inputs, planned
 from airnub_prefect_starter.core.data_validation import read_valid_csv, shown_path
-from flows.common.plan import follows_its_inputs, planned
 
 
 @task(name="validate-csv", task_run_name="validate-{path.name}")

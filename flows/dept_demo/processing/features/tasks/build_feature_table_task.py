@@ -5,8 +5,8 @@ from pathlib import Path
 from prefect import task
 from prefect.logging import get_run_logger
 
+from airnub.orchestration.cache import cached
 from airnub_prefect_starter.data_science.feature_engineering import build_feature_table
-from flows.common.cache import cached
 
 
 @task(name="build-feature-table")

@@ -1,0 +1,31 @@
+"""The airnub tool: nbdev notebooks as a package, papermill runs with a run cache, Prefect 3 flows, one command.
+
+Modules:
+
+- `airnub.cli.faults`: Faults a command ends with in one line: a Prefect server that stopped answering, a full disk.
+- `airnub.cli.papermill_flags`: papermill's command line, as `airnub notebook` reads it: the flags it takes, the ones it refuses, and why.
+- `airnub.orchestration.cache`: Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
+- `airnub.orchestration.config`: Flow configuration: a Prefect Variable per YAML file in configs/variables/, the file as fallback.
+- `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.
+- `airnub.orchestration.departments`: The departments of a project and how to find their flows: by convention, with nothing to register.
+- `airnub.orchestration.exports`: Notebooks newer than their modules, exported before a run: the code a run uses is the code on screen.
+- `airnub.orchestration.locks`: One pipeline writing the project's outputs at a time.
+- `airnub.orchestration.notebook_task`: The papermill task: run a parameterised notebook of the project in its kernel, as a Prefect task.
+- `airnub.orchestration.plan`: A plan before a run: every step of a flow's tree, and whether it would run (and why) or is served from the cache.
+- `airnub.orchestration.plan_flow`: Nothing changed, nothing orchestrated: a pipeline whose plan has nothing to do answers as one flow run.
+- `airnub.orchestration.plan_picture`: The pipeline as a picture: a plan's steps (stages, categories, and the files each step reads and writes) as Mermaid.
+- `airnub.orchestration.safe_yaml`: YAML from files people edit, loaded safely: plain types only, bounded in size, aliases included.
+- `airnub.orchestration.secrets`: Secrets live in Prefect Secret blocks, never in YAML or notebooks.
+- `airnub.orchestration.variables_sync`: `airnub variables sync`: every YAML file in configs/variables/ becomes one Prefect Variable.
+- `airnub.project`: What the tool knows of the project it serves: its package, named where nbdev reads it (the project's pyproject.toml, `[tool.nbdev]`), and its folder on the import path so that its flows import as `flows.dept_<id>`.
+- `airnub.scaffolding.command`: The command line shared by scripts/generators/add_*.py and `airnub new department|category|task`.
+- `airnub.scaffolding.python_edit`: Wiring into existing Python files, guided by their syntax tree: an import, a parameter, a call, a mapping entry.
+- `airnub.services.prefect_server`: The project's own Prefect server: started in the background, reused by every command, stopped on request.
+- `airnub.services.prefect_server_process`: `prefect server start`, with the SQLite database's write transactions taking their lock up front.
+- `airnub.services.processes`: What a command starts ends with it: Linux's parent-death signal, child subreapers and a sweep of descendants.
+- `airnub.services.reports_http`: The reports folder over HTTP beside the project's Prefect server, so that a report opens in one click from the UI.
+- `airnub.services.server_identity`: What makes the project's server provably its own: a private state folder, a credential, the processes it started.
+- `airnub.services.warm_runner`: The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
+- `airnub.services.warm_runner_protocol`: The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,23 @@
+"""Where generated flows and tasks read and write tables: one rule, read from settings.ini."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from airnub.engine.settings import SETTINGS_FILE, load_settings
+
+
+def input_table_path(input_table: str) -> Path:
+    """The table to read: `input_table` relative to the project root; empty: `input_table` of settings.ini."""
+    settings = load_settings()
+    if input_table:
+        return settings.paths.root / input_table
+    if settings.input_table is None:
+        raise ValueError(f"no input_table given, and {SETTINGS_FILE} names no default input_table: "
+                         "set one of them to the table to read")
+    return settings.input_table
+
+
+def output_table_path(output_folder: str, name: str) -> Path:
+    """The table a task writes: `<name>.parquet` in `output_folder`, relative to the processed folder."""
+    return load_settings().paths.processed / output_folder / f"{name}.parquet"

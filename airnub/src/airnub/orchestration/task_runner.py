@@ -1,0 +1,22 @@
+"""The task runner flows fan out on, chosen by settings.ini (`task_runner`, `max_workers`, `dask_scheduler_address`)."""
+
+from __future__ import annotations
+
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+
+from airnub.engine.settings import Settings, load_settings
+
+
+def task_runner_from_settings(settings: Settings | None = None) -> TaskRunner:
+    """Threads, processes, or Dask (an existing scheduler when an address is set, else a local cluster)."""
+    settings = settings or load_settings()
+    if settings.task_runner == "processes":
+        return ProcessPoolTaskRunner(max_workers=settings.max_workers)
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_scheduler_address:
+            return DaskTaskRunner(address=settings.dask_scheduler_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.max_workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return ThreadPoolTaskRunner(max_workers=settings.max_workers)

@@ -1,0 +1,102 @@
+"""The package as nbdev generates it: in step with the notebooks, free of Prefect, runnable on its own."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from airnub.engine.settings import load_settings
+from airnub.testing.helpers import PROJECT_ROOT
+
+PACKAGE = "airnub_prefect_starter"
+
+
+def _committed_package() -> dict[str, str]:
+    """The package's .py files as committed at HEAD: `{path inside the package: text}`."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+
+    try:
+        listed = git("ls-tree", "-r", "--name-only", "HEAD", "--", PACKAGE).split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout with commits: nothing committed to compare with")
+    return {name.removeprefix(f"{PACKAGE}/"): git("show", f"HEAD:{name}") for name in listed if name.endswith(".py")}
+
+
+def test_nbdev_export_leaves_the_committed_package_unchanged(tmp_path):
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path)
+    shutil.copytree(PROJECT_ROOT / "nbs", tmp_path / "nbs")
+    subprocess.run([Path(sys.executable).parent / "nbdev-export"], cwd=tmp_path, check=True)
+    exported = {str(p.relative_to(tmp_path / PACKAGE)): p.read_text() for p in (tmp_path / PACKAGE).rglob("*.py")}
+    committed = _committed_package()
+    assert sorted(exported) == sorted(committed), "a notebook's module is not committed, or a module has no notebook"
+    changed = [name for name in exported if exported[name] != committed[name]]
+    assert changed == [], f"the notebooks and the committed package disagree: run nbdev-export, commit both: {changed}"
+
+
+def test_the_package_never_imports_prefect():
+    code = ("import importlib, pkgutil, sys, airnub_prefect_starter as p\n"
+            "for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.'): importlib.import_module(m.name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_no_process_that_imports_prefect_builds_the_iri_parsers():
+    """`make setup` leaves out rfc3987-syntax: jsonschema (which Prefect, nbformat's validator and JupyterLab import)
+    would import it and build its Earley parsers, 1.1 s in every such process, for a format no schema here uses."""
+    code = "import sys, jsonschema, prefect; print('rfc3987_syntax' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", "rfc3987-syntax is installed: make setup uninstalls it"
+
+
+def test_every_notebook_uses_the_project_kernel():
+    kernel = load_settings(PROJECT_ROOT).kernel_name
+    notebooks = sorted((PROJECT_ROOT / "nbs").rglob("*.ipynb"))
+    assert notebooks
+    for notebook in notebooks:
+        assert nbformat.read(notebook, as_version=4).metadata.kernelspec.name == kernel, notebook
+
+
+@pytest.mark.parametrize("notebook", sorted((PROJECT_ROOT / "nbs" / "reports").glob("*.ipynb")), ids=lambda p: p.name)
+def test_report_notebooks_are_parameterised_and_never_exported(notebook):
+    cells = nbformat.read(notebook, as_version=4).cells
+    assert any("parameters" in c.metadata.get("tags", []) for c in cells)
+    assert not any(c.source.lstrip().startswith(("#| default_exp", "#| export")) for c in cells)
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_license_file_is_the_one_pyproject_declares():
+    project = _pyproject()["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    text = (PROJECT_ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.split()[:4] == ["Apache", "License", "Version", "2.0,"], "the Apache License 2.0, from its first line"
+    assert "END OF TERMS AND CONDITIONS" in text and "APPENDIX: How to apply the Apache License" in text, "full text"
+
+
+@pytest.mark.parametrize("command", ["nbdev_export", "nbdev_test", "nbdev_clean"])
+def test_nbdev_underscore_commands_run_what_the_hyphenated_ones_run(command):
+    nbdev_commands = {e.name: e.value for e in entry_points(group="console_scripts") if e.dist.name == "nbdev"}
+    assert _pyproject()["project"]["scripts"][command] == nbdev_commands[command.replace("_", "-")]
+    done = subprocess.run([Path(sys.executable).parent / command, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith(f"usage: {command}"), done.stdout + done.stderr
+
+
+def test_test_and_lint_tools_are_only_in_the_dev_extra():
+    project = _pyproject()["project"]
+    name = re.compile(r"[A-Za-z0-9_.-]+")
+    runtime = {name.match(d).group().lower() for d in project["dependencies"]}
+    dev = {name.match(d).group().lower() for d in project["optional-dependencies"]["dev"]}
+    assert {"ruff", "pytest", "pytest-xdist", "nbval", "pre-commit"} <= dev
+    assert runtime & dev == set(), "a tool of `make test` or `make lint` is a runtime dependency"

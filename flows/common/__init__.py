@@ -1,1 +1,0 @@
-"""The few Prefect pieces every department shares."""

@@ -1,5 +1,0 @@
-"""Integration fixtures: a real Prefect server (`make serve`) with a temporary home, on a free loopback port; the
-built docs site, served. They live in modules of their own: tests/demo/ uses them too."""
-
-from integration.servers import server  # noqa: F401
-from integration.site import site_url  # noqa: F401
