@@ -154,7 +154,7 @@ def build(destination: Path, workers: int, folders: list[Path]) -> list[str]:
     sources = [(folder, source) for folder in folders for source in package_notebooks(folder)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         jobs = [pool.submit(execute, source, destination / source.relative_to(folder), settings.kernel_name,
-                            settings.cell_timeout_seconds, source.relative_to(settings.paths.root).as_posix(),
+                            settings.cell_timeout_seconds, source.relative_to(folder.parent).as_posix(),
                             destination / LOGS / source.relative_to(folder).with_suffix(".log"))
                 for folder, source in sources]
         failures = [failure for job in jobs if (failure := job.result())]

@@ -48,7 +48,7 @@ def test_notebooks_are_executed_for_readers_and_a_broken_example_fails_the_build
     write_notebook(notebooks_dir / "core" / "10_broken.ipynb", None, "rows = 3", "wine.head(rows)")
     write_notebook(notebooks_dir / "reports" / "report.ipynb", None, "raise ValueError('reports are not pages')")
 
-    failures = build_docs.build(tmp_path / "site-sources", workers=2)
+    failures = build_docs.build(tmp_path / "site-sources", workers=2, folders=[notebooks_dir])
 
     assert failures == ["nbs/core/10_broken.ipynb: cell 2 raised NameError: name 'wine' is not defined\n"
                         "    wine.head(rows)"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from airnub.project import package_name
 from airnub.testing.helpers import AIRNUB, PROJECT_ROOT, RECORD, airnub, kernels_of, wait_for, write_notebook
 
 LIGHT = """
@@ -166,30 +167,31 @@ def test_a_bad_reports_port_is_refused_before_anything_starts(stopped_server, tm
 
 
 KEPT_OR_FRESH = """
-import sys, types
+import importlib, sys, types
 from pathlib import Path
-import airnub.cli.main
 from airnub.services import warm_runner as runner
 
-probe = Path(sys.argv[1])
+probe, package = Path(sys.argv[1]), sys.argv[2]
+importlib.import_module(package)
 module = sys.modules["flows.probe"] = types.ModuleType("flows.probe")
 module.__file__ = str(probe)
-runner.PRELOADED.update({name: runner._signature(sys.modules[name]) for name in ("flows.probe", "airnub.cli.main")})
+runner.PRELOADED.update({name: runner._signature(sys.modules[name]) for name in ("flows.probe", package)})
 runner._fresh_project_code()
-print("unchanged:", "flows.probe" in sys.modules, "airnub.cli.main" in sys.modules)
+print("unchanged:", "flows.probe" in sys.modules, package in sys.modules)
 probe.write_text(probe.read_text() + "# edited\\n")
 runner._fresh_project_code()
-print("edited:", "flows.probe" in sys.modules, "airnub.cli.main" in sys.modules,
-      "airnub.services.warm_runner" in sys.modules)
+print("edited:", "flows.probe" in sys.modules, package in sys.modules, "airnub.services.warm_runner" in sys.modules)
 """
 
 
 def test_the_runner_keeps_the_project_code_it_loaded_until_a_file_of_it_changes(tmp_path):
-    """A command through the warm runner runs the project's code as on disk: one file edited, all imported anew."""
+    """A command through the warm runner runs the project's code as on disk: one file edited, all of the project's
+    imported anew (its package and flows; the tool's modules stay)."""
     probe = tmp_path / "probe.py"
     probe.write_text("VALUE = 1\n")
-    done = subprocess.run([sys.executable, "-c", KEPT_OR_FRESH, str(probe)], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=120)
+    package = package_name(PROJECT_ROOT)
+    done = subprocess.run([sys.executable, "-c", KEPT_OR_FRESH, str(probe), package], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["unchanged: True True", "edited: False False True"], done.stdout
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from airnub.engine.storage import write_parquet
 from .data_validation import read_valid_csv
 from ..data_science.dataset_processing import clean_dataset
-from airnub.engine.storage import write_parquet
 
 # %% auto #0
 __all__ = ['clean_raw_files']

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from airnub.engine.storage import file_sha256, write_atomic, write_csv, write_json
 from .data_validation import DataValidationError, quoted, read_valid_csv, shown_path
 from ..data_science.dataset_processing import load_bundled_wine
-from airnub.engine.storage import file_sha256, write_atomic, write_csv, write_json
 
 # %% auto #0
 __all__ = ['ingest_bundled_dataset', 'read_manifest', 'inbox_files', 'ingest_inbox']

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from airnub.engine.errors import InputError
 from airnub_prefect_starter.data_science.dataset_processing import (
     MEASUREMENT_COLUMNS,
     TARGET_CLASSES,
@@ -19,7 +20,6 @@ from airnub_prefect_starter.data_science.dataset_processing import (
     snake_case,
 )
 from ..data_science.feature_engineering import DERIVED_COLUMNS, DIVISORS, add_features
-from airnub.engine.errors import InputError
 
 # %% auto #0
 __all__ = ['EXCERPT_CHARACTERS', 'MAX_MAGNITUDE', 'DataValidationError', 'excerpt', 'quoted', 'shown_path', 'validate_frame',

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 from fastcore.imports import IN_NOTEBOOK
 
-from .config_ds import data_paths
-from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
 from airnub.engine.errors import InputError
 from airnub.engine.storage import write_parquet
+from .config_ds import data_paths
+from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
 
 # %% auto #0
 __all__ = ['DERIVED_COLUMNS', 'FEATURE_COLUMNS', 'DIVISORS', 'add_features', 'TooFewRowsError', 'NonFiniteFeatureError',

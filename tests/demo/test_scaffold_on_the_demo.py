@@ -63,7 +63,7 @@ def test_wiring_into_a_hand_written_stage_flow_is_sorted_and_idempotent():
     wired = add_before_return(wired, function, ["    if run_dedupe:", call], "dedupe_flow_dept_demo", "processing")
     lines = wired.splitlines()
     imports = [line for line in lines if line.startswith("from flows.")]
-    assert imports == sorted(imports) and len(imports) == 5
+    assert imports == sorted(imports) and len(imports) == 3
     assert f"def {function}(run_cleaning: bool = True, run_features: bool = True, run_dedupe: bool = True)" in wired
     assert lines.index(call) == lines.index("    return results") - 1
     again = add_import(wired, "flows.dept_demo.processing.dedupe.dedupe_flow_dept_demo", "dedupe_flow_dept_demo")

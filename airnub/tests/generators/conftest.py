@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from generator_helpers import SCAFFOLD, scaffold_copy
 
 from airnub.testing.helpers import PROJECT_ROOT, seed_prefect_home
+from airnub.testing.scaffold import SCAFFOLD, scaffold_copy
 
 
 @pytest.fixture(scope="module")

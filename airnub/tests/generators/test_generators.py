@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from generator_helpers import BIN, SCAFFOLD, assert_again_changes_nothing, generate, snapshot
 
 from airnub.testing.helpers import write_notebook
+from airnub.testing.scaffold import BIN, SCAFFOLD, assert_again_changes_nothing, generate, snapshot
 
 DEPARTMENT = "flows/dept_harbour_ops"
 READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})

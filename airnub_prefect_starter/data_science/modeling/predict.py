@@ -14,10 +14,10 @@ import pandas as pd
 from fastcore.imports import IN_NOTEBOOK
 from sklearn.pipeline import Pipeline
 
-from ..config_ds import data_paths
 from airnub.engine.errors import InputError
 from airnub.engine.run_cache import library_versions
 from airnub.engine.storage import write_parquet
+from ..config_ds import data_paths
 
 # %% auto #0
 __all__ = ['ModelLoadError', 'load_model', 'predict_frame', 'predict_file', 'main']

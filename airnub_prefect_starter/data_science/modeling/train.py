@@ -17,11 +17,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from airnub.engine.run_cache import library_versions
+from airnub.engine.storage import write_atomic, write_json
 from ..config_ds import data_paths
 from ..dataset_processing import TARGET_COLUMN
 from ..feature_engineering import FEATURE_COLUMNS, check_finite
-from airnub.engine.run_cache import library_versions
-from airnub.engine.storage import write_atomic, write_json
 
 # %% auto #0
 __all__ = ['split_features', 'build_pipeline', 'evaluate', 'save_model', 'train_and_save', 'main']
