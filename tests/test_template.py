@@ -40,6 +40,17 @@ def run(command: list, cwd: Path, env: dict, timeout: int = 300) -> subprocess.C
     return done
 
 
+def tool(path: str) -> bool:
+    """Whether `path` (relative to a project) is in the tool's folder, which every project has unchanged."""
+    return path.startswith("airnub/")
+
+
+def tool_files() -> dict[str, str]:
+    """The tool's committed text files in this repository, by path relative to it (what a project copies)."""
+    listed = subprocess.run(["git", "ls-files", "airnub"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout
+    return {name: (PROJECT_ROOT / name).read_text() for name in listed.split()}
+
+
 def text_files(root: Path) -> dict[str, str]:
     """Every text file of the project (outputs, caches and version control aside), by relative path."""
     found = {}
@@ -147,7 +158,8 @@ def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]
     jupyter = tmp_path_factory.mktemp("jupyter")
     prefect_home = seed_prefect_home(tmp_path_factory.mktemp("prefect"), prefect_database)
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AIRNUB_", "PREFECT_API_"))}
-    env.update(GIT_IDENTITY, PYTHONPATH=str(root), AIRNUB_PROJECT_ROOT=str(root), AIRNUB_SERVER_AUTOSTART="false",
+    env.update(GIT_IDENTITY, PYTHONPATH=f"{root / 'airnub' / 'src'}{os.pathsep}{root}",  # its tool, its package
+               AIRNUB_PROJECT_ROOT=str(root), AIRNUB_SERVER_AUTOSTART="false",
                JUPYTER_PATH=str(jupyter / "share" / "jupyter"), PREFECT_HOME=str(prefect_home),
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -187,17 +199,19 @@ def test_copier_accepts_good_names(template, tmp_path):
 def test_the_project_has_its_own_names_and_no_demo(generated):
     root, _ = generated
     files = text_files(root)
-    assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES)] == []
-    assert "harbour_analytics/engine/notebook_runner.py" in files and not (root / "airnub_prefect_starter").exists()
+    assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES) and not tool(path)] == []
+    assert "harbour_analytics/__init__.py" in files and not (root / "airnub_prefect_starter").exists()
+    assert {path: text for path, text in files.items() if tool(path)} == tool_files(), "the tool, copied as it is"
     assert files["README.md"].startswith("# Harbour Analytics\n")
     assert 'site_name: "Harbour Analytics"\n' in files["mkdocs.yml"], "the docs site carries the project's name"
     assert 'name = "harbour-analytics"' in files["pyproject.toml"]
     assert "kernel_name = harbour-analytics\n" in files["settings.ini"]
     assert "work_pool = harbour-analytics-process-pool\n" in files["settings.ini"]
     assert json.loads(files["nbs/index.ipynb"])["metadata"]["kernelspec"]["name"] == "harbour-analytics"
-    assert 'airnub = "airnub.cli.main:main"' in files["pyproject.toml"], "the tool keeps its name"
+    assert 'airnub = "airnub.cli.main:main"' in files["airnub/pyproject.toml"], "the tool keeps its name"
+    assert '"airnub",' in files["pyproject.toml"], "the project depends on the tool by its name"
     assert not (root / "flows" / "dept_demo").exists() and not (root / "configs" / "variables" / "dept_demo").exists()
-    assert "DEPARTMENTS = {\n}" in files["airnub/src/airnub/orchestration/departments.py"]
+    assert not (root / "flows" / "departments.py").exists(), "departments are found by their folders"
     assert "deployments: []" in files["prefect.local.yaml"]
     assert "\ninput_table =\n" in files["settings.ini"] and "\nbench:" not in files["Makefile"]
     assert not {"docs/research-to-production.md", "docs/new-data.md", "scripts/demo_paths.txt"} & files.keys()
@@ -213,14 +227,14 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
 @pytest.mark.integration
 def test_the_project_imports_and_exports_from_its_own_folder(generated):
     root, env = generated
-    imported = run([sys.executable, "-c", "import harbour_analytics.engine.notebook_runner as m, airnub.cli.main as c; "
+    imported = run([sys.executable, "-c", "import harbour_analytics as m, airnub.cli.main as c; "
                     "print(m.__file__); print(c.__file__)"], root, env)
     assert all(line.startswith(str(root)) for line in imported.stdout.split()), imported.stdout
     index = root / "harbour_analytics" / "_modidx.py"
     generated_index = index.read_text()
     run([BIN / "nbdev-export"], root, env)
     assert index.read_text() == generated_index, "the package as generated is the package nbdev-export writes"
-    assert "harbour_analytics.engine.notebook_runner" in generated_index
+    assert "'lib_path': 'harbour_analytics'" in generated_index
     assert not (root / "airnub_prefect_starter").exists()
 
 
@@ -266,6 +280,8 @@ def test_copier_update_brings_a_template_change_and_keeps_the_names(template, ge
     makefile = template / "Makefile"
     makefile.write_text(makefile.read_text().replace("lists the targets.", "lists every target.", 1))
     (template / "scripts" / "probe.py").write_text('"""A later template change."""\nimport airnub_prefect_starter\n')
+    readme = template / "airnub" / "README.md"  # a change to the tool alone: the project's copy is replaced whole
+    readme.write_text(readme.read_text() + "\nA later change of the tool.\n")
     run(["git", "add", "--all"], template, env)
     run(["git", "commit", "--quiet", "-m", "a later template change"], template, env)
     before = (root / ".copier-answers.yml").read_text()
@@ -274,9 +290,12 @@ def test_copier_update_brings_a_template_change_and_keeps_the_names(template, ge
     assert after != before and "package_name: harbour_analytics" in after, "the answers now name the new commit"
     assert (root / "Makefile").read_text().startswith("# harbour-analytics: `make help` lists every target.")
     assert (root / "scripts" / "probe.py").read_text().endswith("import harbour_analytics\n")
-    assert "tide_ops" in (root / "flows" / "departments.py").read_text(), "the project's own change stays"
     assert (root / "flows" / "dept_tide_ops").is_dir() and not (root / "flows" / "dept_demo").exists()
+    assert (root / "airnub" / "README.md").read_text() == readme.read_text(), "the tool's change arrives as it is"
+    status = run(["git", "status", "--porcelain"], root, env).stdout.splitlines()
+    assert sorted(line[3:] for line in status) == [".copier-answers.yml", "Makefile", "airnub/README.md",
+                                                    "scripts/probe.py"], "no conflict, nothing else touched"
     assert not (root / "airnub_prefect_starter").exists()
     files = text_files(root)
-    assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES)] == []
+    assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES) and not tool(path)] == []
     assert not [path for path in files if path.endswith(".rej")]

@@ -26,6 +26,7 @@ Modules:
 - `airnub.services.reports_http`: The reports folder over HTTP beside the project's Prefect server, so that a report opens in one click from the UI.
 - `airnub.services.server_identity`: What makes the project's server provably its own: a private state folder, a credential, the processes it started.
 - `airnub.services.warm_runner`: The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
-- `airnub.services.warm_runner_protocol`: The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`)."""
+- `airnub.services.warm_runner_protocol`: The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`).
+- `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped."""
 
 __version__ = "0.1.0"

@@ -29,6 +29,9 @@ from traitlets.config import Config
 from .dependencies import observed, read_opened
 from .kernels import IPCKernelManager, kernel_dir, stop_kernels_now
 from .notebook_parameters import NotebookParameterError, check_parameters
+from .notebook_values import recorded_values
+from .report_html import render_html, title_parameter
+from .run_cache import RunCache, library_versions
 from airnub.engine.run_records import (
     PATH_FIELDS,
     NotebookExecutionError,
@@ -40,9 +43,6 @@ from airnub.engine.run_records import (
     run_inputs,
     run_key,
 )
-from .notebook_values import recorded_values
-from .report_html import render_html, title_parameter
-from .run_cache import RunCache, library_versions
 from .storage import file_state, write_json
 
 # %% auto #0
