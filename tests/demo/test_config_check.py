@@ -22,6 +22,7 @@ def demo_configs(tmp_path) -> Path:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PROJECT_ROOT / name, root / name)
     shutil.copytree(PROJECT_ROOT / "configs" / "variables" / "dept_demo", root / "configs" / "variables" / "dept_demo")
+    (root / "flows").symlink_to(PROJECT_ROOT / "flows")  # its departments: found by their folders
     return root
 
 

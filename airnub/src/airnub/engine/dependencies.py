@@ -30,8 +30,8 @@ def _opened(args: tuple, roots: tuple[str, ...], skip: tuple[str, ...]) -> tuple
     path, mode, flags = args
     if isinstance(path, bytes):
         path = os.fsdecode(path)
-    if not isinstance(path, str):  # a file descriptor
-        return None
+    if not isinstance(path, str) or path.endswith(".__path_hook__"):  # a descriptor; setuptools' editable finder
+        return None  # entry on sys.path (not a file: zipimport tries to open it when an import scans the path)
     path = os.path.abspath(path)
     if path.endswith(".pyc") and f"{os.sep}__pycache__{os.sep}" in path:  # an import read the compiled copy
         from importlib.util import source_from_cache

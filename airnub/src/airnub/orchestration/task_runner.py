@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from airnub.engine.settings import Settings, load_settings
@@ -17,6 +19,14 @@ def task_runner_from_settings(settings: Settings | None = None) -> TaskRunner:
 
         if settings.dask_scheduler_address:
             return DaskTaskRunner(address=settings.dask_scheduler_address)
+        _workers_import_the_project(settings.paths.root)
         return DaskTaskRunner(cluster_kwargs={"n_workers": settings.max_workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
     return ThreadPoolTaskRunner(max_workers=settings.max_workers)
+
+
+def _workers_import_the_project(root) -> None:
+    """Processes started from here (a local Dask cluster's workers) import the project's flows from its folder."""
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(root) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, paths)])
