@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from distributed import Client, get_task_stream
 
-from airnub.testing.helpers import free_port
+from airnub.testing.helpers import PROJECT_ROOT, free_port
 from airnub.testing.processes import background
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
 
@@ -29,7 +29,8 @@ def test_inbox_files_are_validated_on_the_dask_workers(server, tmp_path):
     scheduler = [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
                  "--no-dashboard"]
     workers = [BIN / "dask", "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"]
-    env = {**server.env, "AIRNUB_TASK_RUNNER": "dask", "AIRNUB_DASK_SCHEDULER_ADDRESS": address}
+    env = {**server.env, "AIRNUB_TASK_RUNNER": "dask", "AIRNUB_DASK_SCHEDULER_ADDRESS": address,
+           "PYTHONPATH": str(PROJECT_ROOT)}  # the workers import the flows from the folder (docs/team-path.md)
 
     with server.start(), background(scheduler, env, tmp_path / "scheduler.log"), \
             background(workers, env, tmp_path / "workers.log"), Client(address, timeout=60) as client:
