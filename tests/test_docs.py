@@ -106,6 +106,7 @@ def test_each_department_is_a_page_with_its_pipeline_as_a_picture(project, tmp_p
     for department in DEPARTMENTS:
         page = (tmp_path / "pipelines" / f"{department}.md").read_text()
         assert "```mermaid\nflowchart TB\n" in page
+        assert page.count("subgraph ") == len(re.findall(r"^ *end$", page, re.M)), "every box is closed"
         for stage in STAGES:
             assert f'["{stage_flow(department, stage).name}"]' in page, f"the stage {stage} is a box of the picture"
 
