@@ -70,10 +70,24 @@ $(INSTALLED):
 	rm -f $(VENV)/.installed*
 	touch $@
 
+# Mermaid draws the docs site's pipeline pictures. MkDocs Material loads it from a CDN unless the page has it: the
+# release Material is written for (mermaid@11), from the npm registry at setup, served from the site itself, so the
+# pictures render with no network when the site is read. scripts/build_docs.py copies it into the site.
+MERMAID_VERSION := 11.17.2
+MERMAID_JS := $(VENV)/share/mermaid-$(MERMAID_VERSION)/mermaid.min.js
+$(MERMAID_JS): | $(INSTALLED)
+	@command -v npm > /dev/null || { echo "setup: npm fetches mermaid.js for the docs site's pictures; install it" \
+	  "(apt-get install -y npm)" >&2; exit 1; }
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	  (cd "$$scratch" && npm pack --silent mermaid@$(MERMAID_VERSION) > /dev/null) && \
+	  tar -xzf "$$scratch/mermaid-$(MERMAID_VERSION).tgz" -C "$$scratch" package/dist/mermaid.min.js package/LICENSE && \
+	  mkdir -p $(@D) && mv "$$scratch/package/LICENSE" $(@D)/LICENSE && mv "$$scratch/package/dist/mermaid.min.js" $@ && touch $@
+	@echo "setup: $@ (npm: mermaid@$(MERMAID_VERSION))"
+
 $(KERNEL_SPEC): $(INSTALLED) settings.ini
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
 
-setup: $(INSTALLED) $(KERNEL_SPEC) $(EXPORTED) hooks server-db ## create .venv, install the package editable, register the kernel, export, hook, migrate the server's database
+setup: $(INSTALLED) $(KERNEL_SPEC) $(EXPORTED) $(MERMAID_JS) hooks server-db ## create .venv, install the package editable, register the kernel, export, fetch mermaid.js for the docs, hook, migrate the server's database
 
 # The pre-commit hook (.pre-commit-config.yaml) cleans the notebooks a commit stages. Git keeps hooks per repository,
 # shared by its linked worktrees: it is installed from the repository's own top folder only, never from a copy.
@@ -123,7 +137,7 @@ test-tool: setup ## the tool's own tests (airnub/tests), run in this project
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(TOOL)/tests
 
 docs: setup ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
-	$(BIN)/python scripts/build_docs.py $(if $(TOOL_TESTS),--tool $(TOOL))
+	$(BIN)/python scripts/build_docs.py --mermaid $(MERMAID_JS) $(if $(TOOL_TESTS),--tool $(TOOL))
 	$(BIN)/mkdocs build --quiet
 	@echo "docs: $(DOCS_SITE)/index.html (make docs-serve: http://127.0.0.1:$(DOCS_PORT))"
 

@@ -1,5 +1,7 @@
 """`make bench`: what Prefect, the cache and parallel runs cost or save, as ratios measured side by side.
 
+A run after a one-function edit is measured on a copy of the project (scripts/benchmark_edit.py).
+
 Every measurement runs in this one process on fresh output folders (a temporary data, models,
 reports and cache root) against the project's Prefect server (`airnub server start`, with a home and
 ports of the bench's own, started by the CLI section's first command), with what the warm runner loads
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import papermill
 import psutil
+from benchmark_edit import one_function_edit_rerun
 
 from airnub.engine.settings import ensure_directories, load_settings
 from airnub.engine.storage import write_csv
@@ -250,6 +253,8 @@ def main() -> int:
             preload()  # what the warm runner holds before a command arrives (`airnub run` meets it so)
             with without_heartbeats():  # flows run as `airnub run|notebook|sweep` runs them
                 seconds |= measure(scratch)
+        seconds |= one_function_edit_rerun(settings.paths.root, scratch, {  # processes, on the same server
+            **env, "PREFECT_API_URL": api_url, "PREFECT_API_AUTH_STRING": auth})
     finally:
         subprocess.run([str(Path(sys.executable).parent / "airnub"), "server", "stop"], env=env,
                        cwd=settings.paths.root, capture_output=True)
@@ -261,6 +266,7 @@ def main() -> int:
               "pipeline_vs_raw_ratio": seconds["pipeline_first_run"] / seconds["raw_functions_and_papermill"],
               "cached_rerun_ratio": seconds["pipeline_cached_rerun"] / seconds["pipeline_first_run"],
               "orchestration_vs_bare_prefect": seconds["pipeline_first_run"] / seconds["bare_prefect_tree"],
+              "one_function_edit_rerun": seconds["edit_rerun"] / seconds["edit_first_run"],
               "notebook_overhead_ratio": seconds["papermill_task"] / seconds["bare_papermill"],
               "sweep_speedup": seconds["sweep_one_at_a_time"] / seconds["sweep_parallel"],
               f"scale_{SCALE}x_time_ratio": seconds[f"pipeline_{SCALE}x"] / seconds["pipeline_demo_size"],
@@ -281,6 +287,7 @@ def main() -> int:
               "pipeline_vs_raw_ratio": ("pipeline_first_run", "raw_functions_and_papermill"),
               "cached_rerun_ratio": ("pipeline_cached_rerun", "pipeline_first_run"),
               "orchestration_vs_bare_prefect": ("pipeline_first_run", "bare_prefect_tree"),
+              "one_function_edit_rerun": ("edit_rerun", "edit_first_run"),
               "notebook_overhead_ratio": ("papermill_task", "bare_papermill"),
               "sweep_speedup": ("sweep_one_at_a_time", "sweep_parallel"),
               f"scale_{SCALE}x_time_ratio": (f"pipeline_{SCALE}x", "pipeline_demo_size"),

@@ -4,11 +4,13 @@
 `reports/`, parameterised notebooks that papermill runs) is copied without outputs and executed
 in the project kernel, as in JupyterLab (from its own folder, cells tagged `nbval-skip` or marked
 `#| eval: false` left out), a few side by side; the executed copies go to mkdocs.yml's docs_dir,
-where mkdocs-jupyter renders them as they are. A cell that raises fails the build with the notebook
-and the cell named: a broken example is a broken page. The guides in docs/ are linked into the
-docs_dir, so `mkdocs serve` shows edits to them at once. What the kernels print on their own
+where mkdocs-jupyter renders them as they are. Each department's pipeline becomes a page of pictures
+(`pipelines/<id>.md`, drawn by `airnub.orchestration.plan_picture`), and mermaid.js (`--mermaid`, fetched by
+`make setup`) is served from the site, so the pictures render with no network. A cell that raises
+fails the build with the notebook and the cell named: a broken example is a broken page. The guides in
+docs/ are linked into the docs_dir, so `mkdocs serve` shows edits to them at once. What the kernels print on their own
 (not a cell's output) goes to `.logs/` there, a log per notebook.
-Usage: python scripts/build_docs.py [--workers N]
+Usage: python scripts/build_docs.py [--workers N] [--mermaid PATH]
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from airnub.engine.settings import load_settings
 SKIPPED_FOLDERS = {"reports"}  # parameterised notebooks: they need a trained model and papermill's parameters
 GUIDES = "docs"  # the site's Markdown pages, relative to the project
 LOGS = ".logs"  # in the docs_dir: mkdocs leaves out names starting with a dot
+PIPELINES = "pipelines"  # in the docs_dir: a page per department (scripts/docs_nav.py lists them in the nav)
+MERMAID = "javascripts/mermaid.min.js"  # in the docs_dir: mkdocs.yml's extra_javascript loads it on every page
 
 
 def docs_dir(root: Path) -> Path:
@@ -145,9 +149,36 @@ def link_guides(guides: Path, destination: Path) -> int:
     return count
 
 
+def pipeline_pages(destination: Path) -> list[str]:
+    """A page per department in `destination`/pipelines: its pipeline as a picture; the failures (one line each)."""
+    from airnub.orchestration.departments import departments
+    from airnub.orchestration.plan_picture import department_page
+
+    failures = []
+    for department, title in departments().items():
+        try:
+            page = department_page(department, title)
+        except Exception as error:  # a config or flow that cannot be planned: the page is broken, the build fails
+            failures.append(f"pipeline page of department {department!r}: {type(error).__name__}: {error}")
+            continue
+        target = destination / PIPELINES / f"{department}.md"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+    return failures
+
+
+def serve_mermaid(mermaid: Path, destination: Path) -> list[str]:
+    """mermaid.js copied into the site's sources; a failure saying how to get it when `mermaid` is not there."""
+    if not mermaid.is_file():
+        return [f"{mermaid}: no mermaid.js to draw the pipeline pictures with; `make setup` fetches it"]
+    (destination / MERMAID).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mermaid, destination / MERMAID)
+    return []
+
+
 def build(destination: Path, workers: int, folders: list[Path]) -> list[str]:
-    """Stage the site's sources in `destination` (emptied first) from the notebook `folders`; the failures, none
-    when all ran."""
+    """Stage the site's notebooks (of the notebook `folders`) and guides in `destination` (emptied first); the
+    failures, none when all ran."""
     settings = load_settings()
     shutil.rmtree(destination, ignore_errors=True)
     destination.mkdir(parents=True)
@@ -166,16 +197,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (max_workers)")
     parser.add_argument("--tool", type=Path, default=None, help="also the tool's notebooks (its folder)")
+    parser.add_argument("--mermaid", type=Path, default=None, help="the mermaid.min.js the site serves (make docs "
+                        "passes the one make setup fetched; without it, Material fetches one from a CDN)")
     args = parser.parse_args()
     started = time.monotonic()
     settings = load_settings()
     workers, destination = args.workers or settings.max_workers, docs_dir(settings.paths.root)
     folders = [settings.paths.notebooks, *([args.tool.resolve() / "nbs"] if args.tool else [])]
-    failures = build(destination, workers, folders)
+    failures = build(destination, workers, folders) + pipeline_pages(destination)
+    failures += serve_mermaid(args.mermaid, destination) if args.mermaid else []
     for failure in failures:
         print(f"docs: {failure}", file=sys.stderr)
     if failures:
-        print(f"docs: {len(failures)} notebook(s) failed; the site was not built", file=sys.stderr)
+        print(f"docs: {len(failures)} page(s) failed; the site was not built", file=sys.stderr)
         return 1
     count = sum(len(package_notebooks(folder)) for folder in folders)
     print(f"docs: {count} notebooks executed ({workers} at a time) in {time.monotonic() - started:.0f} s "

@@ -95,3 +95,27 @@ def test_no_table_row_twice(document):
     if document.name == "settings.md":
         keys = [re.findall(r"`(\w+)`", row.split("|")[1]) for row in mine]
         assert sum(len(k) for k in keys) == len({key for k in keys for key in k}), "each setting in one row"
+
+
+def test_each_department_is_a_page_with_its_pipeline_as_a_picture(project, tmp_path):
+    """scripts/build_docs.py draws each department's pipeline (its stages, categories, steps) as a Mermaid page."""
+    from airnub.orchestration.departments import STAGES, departments, stage_flow
+
+    assert build_docs.pipeline_pages(tmp_path) == []
+    pages = sorted(path.name for path in (tmp_path / "pipelines").glob("*.md"))
+    assert pages == sorted(f"{department}.md" for department in departments())
+    for department in departments():
+        page = (tmp_path / "pipelines" / f"{department}.md").read_text()
+        assert "```mermaid\nflowchart TB\n" in page
+        assert page.count("subgraph ") == len(re.findall(r"^ *end$", page, re.M)), "every box is closed"
+        for stage in STAGES:
+            assert f'["{stage_flow(department, stage).name}"]' in page, f"the stage {stage} is a box of the picture"
+
+
+def test_the_site_serves_its_own_mermaid_and_says_how_to_get_it_when_missing(tmp_path):
+    script = tmp_path / "mermaid.min.js"
+    assert build_docs.serve_mermaid(script, tmp_path / "site") == [
+        f"{script}: no mermaid.js to draw the pipeline pictures with; `make setup` fetches it"]
+    script.write_text("globalThis.mermaid = {};")
+    assert build_docs.serve_mermaid(script, tmp_path / "site") == []
+    assert (tmp_path / "site" / build_docs.MERMAID).read_text() == script.read_text()

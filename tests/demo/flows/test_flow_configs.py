@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from prefect.variables import Variable
 
-from airnub.orchestration.config import ConfigError, load_config
+from airnub.orchestration.config import ConfigError, config_file, load_config, read_config_file
 from airnub.testing.helpers import BILLION_LAUGHS, PROJECT_ROOT
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
 from flows.dept_demo.ingestion_flow_dept_demo import ingestion_flow_dept_demo
@@ -29,6 +29,19 @@ def test_parameter_beats_variable_beats_yaml_file():
     assert load_config("dept_demo", "analysis", "training")["test_size"] == 0.3
     overridden = load_config("dept_demo", "analysis", "training", overrides={"test_size": 0.1, "random_state": None})
     assert overridden == {"test_size": 0.1, "random_state": 1, "regularisation": 2.0}
+
+
+def test_a_plan_reads_every_variable_at_once_and_sees_what_a_run_would():
+    """`airnub run` and `--plan` read all Variables in one API call; a docs build reads the config files alone."""
+    from airnub.orchestration.cache import all_variables, variables_read_at_once
+
+    Variable.set("dept_demo__analysis__training", {"test_size": 0.3, "random_state": 1, "regularisation": 2.0})
+    with variables_read_at_once(all_variables()):
+        assert load_config("dept_demo", "analysis", "training")["test_size"] == 0.3, "the Variable, as a run reads it"
+        features = config_file("dept_demo", "processing", "features")
+        assert load_config("dept_demo", "processing", "features") == read_config_file(features), "no Variable: file"
+    with variables_read_at_once({}):
+        assert load_config("dept_demo", "analysis", "training")["test_size"] == 0.25, "the YAML file"
 
 
 def test_a_variable_holding_a_string_is_refused_by_name():

@@ -15,6 +15,7 @@ its result storage defaults to ~/.prefect, and it hashes paths, not contents.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -29,6 +30,8 @@ from airnub.engine.run_cache import RunCache, fingerprint, hash_value, library_v
 from airnub.engine.settings import ProjectPaths, load_settings
 from airnub.orchestration.plan import SERVED, Verdict
 
+VARIABLES_PAGE = 200  # the most Variables one API call returns (the server's default page)
+_variables_now: contextvars.ContextVar[dict | None] = contextvars.ContextVar("airnub_variables_now", default=None)
 _variables_read: contextvars.ContextVar[dict | None] = contextvars.ContextVar("airnub_variables_read", default=None)
 
 
@@ -45,9 +48,31 @@ def watched(paths: ProjectPaths) -> list[Path]:
 
 def read_variable(name: str) -> Any:
     """The value of the Prefect Variable `name` now (None when it does not exist), for `RunCache.verdict`."""
+    if (known := _variables_now.get()) is not None:  # read at once, in `variables_read_at_once`
+        return known.get(name)
     from prefect.variables import Variable
 
     return Variable.get(name, default=None)
+
+
+def all_variables() -> dict[str, Any] | None:
+    """Every Prefect Variable by name, in one API call; None when the server may hold more than one page of them."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        found = client.read_variables(limit=VARIABLES_PAGE)
+    return None if len(found) >= VARIABLES_PAGE else {variable.name: variable.value for variable in found}
+
+
+@contextlib.contextmanager
+def variables_read_at_once(values: dict[str, Any] | None):
+    """In this block `read_variable` answers from `values` (every Variable, read at once; {}: the config files
+    alone), not one API call per name: a plan reads each config. None: read them one by one, as a run does."""
+    token = _variables_now.set(values)
+    try:
+        yield
+    finally:
+        _variables_now.reset(token)
 
 
 def _describe(value: Any) -> Any:

@@ -19,10 +19,9 @@ from pathlib import Path
 import yaml
 from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
-from prefect.variables import Variable
 
 from airnub.engine.settings import CONFIG_ROOT, load_settings
-from airnub.orchestration.cache import note_variable
+from airnub.orchestration.cache import note_variable, read_variable
 from airnub.orchestration.safe_yaml import MAX_FILE_BYTES, load_yaml
 
 SEPARATOR = "__"
@@ -127,7 +126,7 @@ def _log(message: str, *args: object, warning: bool = False) -> None:
 def load_config(*parts: str, overrides: dict | None = None) -> dict:
     """The config at `parts`: its Variable, else its YAML file, with non-None `overrides` on top; says which."""
     name, path = variable_name(*parts), config_file(*parts)
-    stored = Variable.get(name, default=None)
+    stored = read_variable(name)
     note_variable(name, stored)  # a cached task that reads its config runs again when the Variable changes
     if stored is None:
         if not path.exists():
