@@ -63,6 +63,9 @@ $(INSTALLED):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e './$(TOOL)[testing]' -e '.[dev]'
+	@# A project installed before the tool was a library of its own shipped the `airnub` command itself: replacing it
+	@# removes that file after the tool wrote its own, so the tool is installed again when its command is missing.
+	test -x $(BIN)/airnub || $(BIN)/python -m pip install --quiet --no-deps --force-reinstall -e './$(TOOL)'
 	@# jsonschema imports rfc3987-syntax, an optional IRI format checker that jupyter-events' extra pulls in, and it
 	@# builds ~35 Earley parsers at import: 1.1 s in every process that imports Prefect, nbformat's validator or
 	@# JupyterLab (python-jsonschema/jsonschema#1428). No schema of this stack uses the iri formats it checks.
