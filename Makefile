@@ -113,12 +113,18 @@ test-pytest: setup ## flows, CLI, export and integration tests (PYTEST_WORKERS p
 test-fast: setup lint test-notebooks ## the edit loop: lint, the notebooks' tests, and the tests that start no server
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m fast
 
-docs: setup ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
+# The notebooks are executed for the site again only when one of them, the installed packages, the settings or the
+# script changed since the last time (the stamp is in the docs_dir, which build_docs.py empties first).
+DOCS_EXECUTED := $(DOCS_SOURCES)/.executed
+$(DOCS_EXECUTED): $(INSTALLED) $(NOTEBOOKS) settings.ini scripts/build_docs.py
 	$(BIN)/python scripts/build_docs.py
+	touch $@
+
+docs: setup $(DOCS_EXECUTED) ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
 	$(BIN)/mkdocs build --quiet
 	@echo "docs: $(DOCS_SITE)/index.html (make docs-serve: http://127.0.0.1:$(DOCS_PORT))"
 
-docs-serve: docs ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); edits to docs/ show at once
+docs-serve: setup $(DOCS_EXECUTED) ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); edits to docs/ show at once
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup

@@ -8,7 +8,10 @@ tests/integration/test_docs_in_browser.py.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -95,3 +98,28 @@ def test_no_table_row_twice(document):
     if document.name == "settings.md":
         keys = [re.findall(r"`(\w+)`", row.split("|")[1]) for row in mine]
         assert sum(len(k) for k in keys) == len({key for k in keys for key in k}), "each setting in one row"
+
+
+def test_serving_the_docs_after_building_them_executes_no_notebook_again(tmp_path):
+    """`make docs-serve` right after `make docs` serves what was built; an edited notebook is executed again."""
+    project = tmp_path / "project"
+    notebook = "nbs/engine/00_settings.ipynb"
+    for name in ("Makefile", "pyproject.toml", "settings.ini", "mkdocs.yml", "scripts/build_docs.py", notebook):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / name, project / name)
+    (project / ".venv").symlink_to(PROJECT_ROOT / ".venv")  # `make -n` prints what it would run, runs nothing
+
+    def planned() -> str:
+        done = subprocess.run(["make", "-n", "--no-print-directory", "docs-serve"], cwd=project, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "scripts/build_docs.py" in planned(), "never built: the notebooks are executed"
+    built = project / build_docs.docs_dir(project) / ".executed"
+    built.parent.mkdir()
+    built.touch()  # what `make docs` leaves when it has executed them
+    assert "scripts/build_docs.py" not in planned() and "mkdocs serve" in planned()
+    later = built.stat().st_mtime + 10
+    os.utime(project / notebook, (later, later))
+    assert "scripts/build_docs.py" in planned(), "a notebook edited since: executed again"
