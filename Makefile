@@ -154,8 +154,12 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the 
 worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
 	$(API) exec $(BIN)/prefect worker start --pool "$(AIRNUB_WORK_POOL)" --type process
 
-lab: setup ## JupyterLab with the project kernel
-	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)
+# JupyterLab opens on the project's folder (nbs/, flows/, reports/ all in reach) and offers the project kernel first: the
+# kernel new notebooks get, and the first of the launcher. These are command-line settings: the kernel's name has one
+# home (settings.ini), and a user's own Jupyter configuration still applies.
+lab: setup ## JupyterLab on the project folder, with the project kernel as the default
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --MappingKernelManager.default_kernel_name=$(KERNEL) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lint: setup ## ruff over the notebooks (nbs/), flows, scripts and tests
 	$(BIN)/ruff check nbs flows scripts tests
