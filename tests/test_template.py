@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -172,13 +173,17 @@ def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]
 
 
 def borrow_venv(root: Path, env: dict) -> None:
-    """Give the project a `.venv` that `make` takes as set up: this one's programs, stamped as installed, exported
-    and with its kernel registered (in the fixture's JUPYTER_PATH), so that `make` installs nothing (minutes)."""
-    venv = root / ".venv"
-    (venv / "share" / "jupyter" / "kernels" / "harbour-analytics").mkdir(parents=True)
-    (venv / "bin").symlink_to(BIN, target_is_directory=True)
+    """Give the project a `.venv` that `make` takes as set up, without installing anything (minutes): links to this
+    one's interpreter, programs and packages, stamped as installed and exported, with the project kernel registered."""
+    venv, ours = root / ".venv", BIN.parent
+    for name in ("bin", "lib", "include", "pyvenv.cfg"):
+        (venv / name).parent.mkdir(parents=True, exist_ok=True)
+        (venv / name).symlink_to(ours / name)
+    kernel = Path("share", "jupyter", "kernels", "harbour-analytics", "kernel.json")
+    (venv / kernel).parent.mkdir(parents=True)
+    shutil.copyfile(Path(env["JUPYTER_PATH"]).parent.parent / kernel, venv / kernel)
     digest = hashlib.sha256((root / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    for stamp in (f".installed-{digest}", ".exported", "share/jupyter/kernels/harbour-analytics/kernel.json"):
+    for stamp in (f".installed-{digest}", ".exported"):
         (venv / stamp).touch()
 
 
@@ -329,6 +334,7 @@ def test_a_new_project_works_before_its_first_commit(template, tmp_path_factory,
     ran = make(root, env, "run", "DEPARTMENT=harbour_ops")
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     assert "Traceback" not in ran.stderr, ran.stderr[-3000:]
+    assert "input table: none yet (a task needs one: input_table in the flow's config" in ran.stdout + ran.stderr
     tested = make(root, env, "test-fast", timeout=900)
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
     assert not (root / ".git").exists(), "all of it before any commit"
