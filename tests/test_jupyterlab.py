@@ -34,10 +34,12 @@ def test_jupyterlab_opens_on_the_project_folder_with_the_project_kernel_first(tm
     assert command[:2] == [".venv/bin/jupyter", "lab"], planned.stdout
     port = free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "run")}
-    lab = subprocess.Popen([*command, "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}"],
-                           cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "lab.log"
+    with open(log, "wb") as output:
+        lab = subprocess.Popen([*command, "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}"],
+                               cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        assert wait_for(lambda: _get(port, "/api/kernelspecs") is not None, 60), "JupyterLab did not answer"
+        assert wait_for(lambda: _get(port, "/api/kernelspecs") is not None, 60), log.read_text()[-3000:]
         assert _get(port, "/api/kernelspecs")["default"] == KERNEL, "a new notebook gets the project kernel"
         shown = {entry["name"] for entry in _get(port, "/api/contents")["content"]}
         assert {"nbs", "flows", "settings.ini"} <= shown, f"it opens on the project folder: {sorted(shown)}"
