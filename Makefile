@@ -139,12 +139,20 @@ test-fast: setup lint test-notebooks ## the edit loop: lint, the notebooks' test
 test-tool: setup ## the tool's own tests (airnub/tests), run in this project
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(TOOL)/tests
 
-docs: setup ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
+# The notebooks are executed for the site again only when one of them, the installed packages, the settings or the
+# script changed since the last time, or a department's flows or configs (its pipeline page) (the stamp is in the
+# docs_dir, which build_docs.py empties first).
+DOCS_EXECUTED := $(DOCS_SOURCES)/.executed
+DEPARTMENT_FILES := $(shell find flows configs -name '*.py' -o -name '*.yaml' 2>/dev/null)
+$(DOCS_EXECUTED): $(INSTALLED) $(NOTEBOOKS) $(DEPARTMENT_FILES) settings.ini scripts/build_docs.py
 	$(BIN)/python scripts/build_docs.py --mermaid $(MERMAID_JS) $(if $(TOOL_TESTS),--tool $(TOOL))
+	touch $@
+
+docs: setup $(DOCS_EXECUTED) ## the docs site in site/: the guides and every package notebook, executed; a broken example fails
 	$(BIN)/mkdocs build --quiet
 	@echo "docs: $(DOCS_SITE)/index.html (make docs-serve: http://127.0.0.1:$(DOCS_PORT))"
 
-docs-serve: docs ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); edits to docs/ show at once
+docs-serve: setup $(DOCS_EXECUTED) ## serve the docs site on http://127.0.0.1:8000 (DOCS_PORT); edits to docs/ show at once
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
@@ -174,8 +182,12 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the 
 worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
 	$(API) exec $(BIN)/prefect worker start --pool "$(AIRNUB_WORK_POOL)" --type process
 
-lab: setup ## JupyterLab with the project kernel
-	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)
+# JupyterLab opens on the project's folder (nbs/, flows/, reports/ all in reach) and offers the project kernel first: the
+# kernel new notebooks get, and the first of the launcher. These are command-line settings: the kernel's name has one
+# home (settings.ini), and a user's own Jupyter configuration still applies.
+lab: setup ## JupyterLab on the project folder, with the project kernel as the default
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --MappingKernelManager.default_kernel_name=$(KERNEL) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lint: setup ## ruff over the notebooks (nbs/), flows, scripts and tests (and the tool's, where it is developed)
 	$(BIN)/ruff check nbs flows scripts tests $(if $(TOOL_TESTS),$(TOOL)/nbs $(TOOL)/src $(TOOL)/tests)

@@ -31,6 +31,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from traitlets.config import Config
 
 from airnub.engine.settings import load_settings
+from airnub.project import nbdev_folders
 
 SKIPPED_FOLDERS = {"reports"}  # parameterised notebooks: they need a trained model and papermill's parameters
 GUIDES = "docs"  # the site's Markdown pages, relative to the project
@@ -78,7 +79,7 @@ def _skipped(cell) -> bool:
     return "nbval-skip" in cell.metadata.get("tags", []) or any("eval: false" in d for d in _directives(cell))
 
 
-def _for_readers(node, shown: str) -> None:
+def _for_readers(node, shown: str, package: str) -> None:
     """Drop nbdev's directive lines (and cells holding nothing else, or `#| hide`); say where the module is."""
     module = next((d.split()[-1] for c in node.cells for d in _directives(c) if "default_exp" in d), None)
     kept = []
@@ -93,18 +94,18 @@ def _for_readers(node, shown: str) -> None:
         kept.append(cell)
     if module and kept and kept[0].cell_type == "markdown":
         where = (f"The notebook `{shown}`; its exported cells are the module "
-                 f"`airnub_prefect_starter.{module}`.")
+                 f"`{package}.{module}`.")
         kept.insert(1, nbformat.v4.new_markdown_cell(f"*{where}*"))
     node.cells = kept
 
 
-def execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path) -> str | None:
+def execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path, package: str) -> str | None:
     """Execute a fresh copy of `source` into `target`; None, or what failed (`shown`, the cell, the error)."""
     with stderr_to(log):
-        return _execute(source, target, kernel, timeout, shown, log)
+        return _execute(source, target, kernel, timeout, shown, log, package)
 
 
-def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path) -> str | None:
+def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, log: Path, package: str) -> str | None:
     from airnub.engine.kernels import IPCKernelManager  # kernels on Unix sockets, no port race
 
     node = nbformat.read(source, as_version=4)
@@ -126,7 +127,7 @@ def _execute(source: Path, target: Path, kernel: str, timeout: int, shown: str, 
                 return f"{shown}: cell {index + 1} timed out after {timeout} s\n{_excerpt(cell)}"
             except DeadKernelError as error:
                 return f"{shown}: the kernel died in cell {index + 1} ({error})\n{_excerpt(cell)}"
-    _for_readers(node, shown)
+    _for_readers(node, shown, package)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(node, target)
     return None
@@ -186,7 +187,8 @@ def build(destination: Path, workers: int, folders: list[Path]) -> list[str]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         jobs = [pool.submit(execute, source, destination / source.relative_to(folder), settings.kernel_name,
                             settings.cell_timeout_seconds, source.relative_to(folder.parent).as_posix(),
-                            destination / LOGS / source.relative_to(folder).with_suffix(".log"))
+                            destination / LOGS / source.relative_to(folder).with_suffix(".log"),
+                            nbdev_folders(folder.parent)[1].name)  # the package its notebooks export to
                 for folder, source in sources]
         failures = [failure for job in jobs if (failure := job.result())]
     link_guides(settings.paths.root / GUIDES, destination)

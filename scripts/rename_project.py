@@ -11,6 +11,7 @@ What it rewrites, in every text file (binary files and tool folders such as .git
 - the slug `airnub-prefect-starter` (distribution name, kernel name, Prefect project) -> the project's slug, and
   the work pool `airnub-process-pool` -> `<slug>-process-pool`;
 - a Markdown title `# airnub-prefect-starter` (README, nbs/index.ipynb) -> `# <project name>`.
+- the README's template sections (how to make a project from the template) -> the project's own (how to update it).
 The `airnub` command keeps its name: it is the tool, not the project.
 
 The tool's folder, airnub/, is left as it is: every project has the same.
@@ -55,6 +56,11 @@ SKIPPED_FILES = {".copier-answers.yml"}
 # A section on lines of its own goes with its line breaks; one inside a line leaves the line's own.
 DEMO_SECTION = re.compile(r"(?m)^<!-- demo -->\n.*?^<!-- /demo -->\n|<!-- demo -->.*?<!-- /demo -->", re.DOTALL)
 NO_DEMO_SECTION = re.compile(r"(?m)^<!-- no-demo\n(.*?)^-->\n|<!-- no-demo (.*?)-->", re.DOTALL)
+# The README the same way, in every project: what only the template says (how to make a project from it) is between
+# `<!-- template -->` and `<!-- /template -->`; what a project says of itself instead, in `<!-- project` ... `-->`.
+TEMPLATE_SECTION = re.compile(r"(?m)^<!-- template -->\n.*?^<!-- /template -->\n"
+                              r"|<!-- template -->.*?<!-- /template -->", re.DOTALL)
+PROJECT_SECTION = re.compile(r"(?m)^<!-- project\n(.*?)^-->\n|<!-- project (.*?)-->", re.DOTALL)
 
 
 def slug(name: str) -> str:
@@ -173,6 +179,11 @@ def without_demo_sections(text: str) -> str:
     return NO_DEMO_SECTION.sub(lambda match: match[1] or match[2] or "", DEMO_SECTION.sub("", text))
 
 
+def project_sections(text: str) -> str:
+    """Markdown `text` without what only the template says, and with what the project says of itself instead."""
+    return PROJECT_SECTION.sub(lambda match: match[1] or match[2] or "", TEMPLATE_SECTION.sub("", text))
+
+
 def without_demo_cells(text: str) -> str:
     """A notebook's JSON `text` with its Markdown cells as `without_demo_sections` leaves them (nbdev's layout)."""
     notebook = json.loads(text)
@@ -226,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     rename_package_folder(root, args.package_name)
     changed = rewrite_names(root, replacements(args.project_name, args.package_name, project_slug, work_pool))
     reformat_module_index(root, args.package_name)
+    edit(root / "README.md", project_sections)
     if args.without_demo:
         remove_demo_mentions(root)
     print(f"rename_project: {args.package_name} ({project_slug}): {len(changed)} files rewritten")

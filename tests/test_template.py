@@ -7,9 +7,11 @@ and its kernel is registered in a temporary JUPYTER_PATH.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -127,6 +129,17 @@ def test_without_the_demo_its_sections_go_and_what_replaces_them_shows():
     assert "bench" not in makefile and "\nlint: setup ##" in makefile, "make bench goes, and only it"
 
 
+def test_every_project_readme_speaks_of_the_project_not_of_the_template():
+    text = ("A <!-- template -->template<!-- /template --><!-- project project--> for teams.\n"
+            "<!-- template -->\n## Start your own project\n`copier copy`\n<!-- /template -->\n"
+            "<!-- project\n## Updates from the template\n`copier update`\n-->\nEnd.\n")
+    made = rename_project.project_sections(text)
+    assert made == "A project for teams.\n## Updates from the template\n`copier update`\nEnd.\n"
+    assert rename_project.project_sections(made) == made
+    readme = rename_project.project_sections((PROJECT_ROOT / "README.md").read_text())
+    assert "copier copy" not in readme and "is also a [Copier]" not in readme and "<!-- project" not in readme
+
+
 def test_the_demo_left_out_is_the_demo_scripts_demo_paths_txt_lists():
     """copier.yml's with_demo=false block and scripts/demo_paths.txt (the manual way) name the same paths."""
     block = (PROJECT_ROOT / "copier.yml").read_text().split("{% if not with_demo -%}")[1].split("{%- endif %}")[0]
@@ -148,8 +161,7 @@ def template(tmp_path_factory) -> Path:
     return clone
 
 
-@pytest.fixture(scope="module")
-def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]:
+def make_project(template: Path, tmp_path_factory, prefect_database: Path) -> tuple[Path, dict]:
     """`(root, env)`: a project made from the template without the demo, and the environment its commands run in."""
     root = tmp_path_factory.mktemp("generated") / "harbour-analytics"
     data = [item for name, value in NAMES.items() for item in ("--data", f"{name}={value}")]
@@ -165,6 +177,33 @@ def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     run([sys.executable, "-m", "ipykernel", "install", "--prefix", jupyter, "--name", "harbour-analytics"], root, env)
     return root, env
+
+
+@pytest.fixture(scope="module")
+def generated(template, tmp_path_factory, prefect_database) -> tuple[Path, dict]:
+    """`(root, env)`: a project made from the template without the demo, shared by the tests below."""
+    return make_project(template, tmp_path_factory, prefect_database)
+
+
+def borrow_venv(root: Path, env: dict) -> None:
+    """Give the project a `.venv` that `make` takes as set up, without installing anything (minutes): links to this
+    one's interpreter, programs and packages, stamped as installed and exported, with the project kernel registered."""
+    venv, ours = root / ".venv", BIN.parent
+    for name in ("bin", "lib", "include", "pyvenv.cfg"):
+        (venv / name).parent.mkdir(parents=True, exist_ok=True)
+        (venv / name).symlink_to(ours / name)
+    kernel = Path("share", "jupyter", "kernels", "harbour-analytics", "kernel.json")
+    (venv / kernel).parent.mkdir(parents=True)
+    shutil.copyfile(Path(env["JUPYTER_PATH"]).parent.parent / kernel, venv / kernel)
+    digest = hashlib.sha256((root / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    for stamp in (f".installed-{digest}", ".exported"):
+        (venv / stamp).touch()
+
+
+def make(root: Path, env: dict, *arguments: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`make ARGUMENTS` in the project, as its README says to type it."""
+    return subprocess.run(["make", "--no-print-directory", *arguments], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 @pytest.mark.parametrize(("answer", "reason"), [
@@ -215,7 +254,8 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     assert "deployments: []" in files["prefect.local.yaml"]
     assert "\ninput_table =\n" in files["settings.ini"] and "\nbench:" not in files["Makefile"]
     assert not {"docs/research-to-production.md", "docs/new-data.md", "scripts/demo_paths.txt"} & files.keys()
-    assert [path for path, text in files.items() if "<!-- demo -->" in text or "<!-- no-demo" in text] == []
+    markers = ("<!-- demo -->", "<!-- no-demo", "<!-- template -->", "<!-- project")
+    assert [path for path, text in files.items() if any(marker in text for marker in markers)] == []
     guides = {path: text for path, text in files.items()  # but the page on the template's own questions
               if (path.endswith(".md") or path == "nbs/index.ipynb") and path != "docs/start-your-own-project.md"}
     assert [path for path, text in guides.items() if "wine" in text or "dept_demo" in text] == []
@@ -299,3 +339,22 @@ def test_copier_update_brings_a_template_change_and_keeps_the_names(template, ge
     files = text_files(root)
     assert [path for path, text in files.items() if any(old in text for old in OLD_NAMES) and not tool(path)] == []
     assert not [path for path in files if path.endswith(".rej")]
+
+
+@pytest.mark.integration
+def test_a_new_project_works_before_its_first_commit(template, tmp_path_factory, prefect_database):
+    """The README's first steps in a project just made, before `git init`: a department, its run, the fast tests."""
+    root, env = make_project(template, tmp_path_factory, prefect_database)
+    env = {**env, "PYTEST_ADDOPTS": "", "PYTEST_WORKERS": "2"}
+    borrow_venv(root, env)
+    readme = (root / "README.md").read_text()
+    assert "copier.yml" not in readme and "is also a [Copier](https://copier.readthedocs.io) template" not in readme
+    assert "make run DEPARTMENT=harbour_ops" in readme
+    run([BIN / "airnub", "new", "department", "--name", "Harbour Ops", "--yes"], root, env)
+    ran = make(root, env, "run", "DEPARTMENT=harbour_ops")
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert "Traceback" not in ran.stderr, ran.stderr[-3000:]
+    assert "written: " in ran.stdout, ran.stdout  # the run's summary: it ran to the end
+    tested = make(root, env, "test-fast", timeout=900)
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+    assert not (root / ".git").exists(), "all of it before any commit"

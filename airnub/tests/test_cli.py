@@ -96,6 +96,7 @@ def test_notebook_values_are_converted_by_their_declared_types(typed_notebook, s
                   "-p", "flag", "True", "-p", "meta", "{depth: 3}", "-p", "names", "[a, b]", env=subprocess_env)
     assert values(done) == {"count": ["int", 7], "ratio": ["int", 2], "flag": ["bool", True],
                             "names": ["list", ["a", "b"]], "meta": ["dict", {"depth": 3}]}
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr  # a passing run is quiet
     html = Path(done.stdout.split("report: ")[1].strip())
     assert html.is_relative_to(tmp_path / "reports" / "typed")
 

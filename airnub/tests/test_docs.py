@@ -8,7 +8,10 @@ tests/integration/test_docs_in_browser.py.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,7 +72,8 @@ def test_every_guide_is_in_the_nav_and_every_topic_the_readme_leaves_out_is_a_gu
     assert sorted(page for page in nav if page.endswith(".md")) == guides
     linked = re.findall(r"\]\(docs/([^)#]+)", README.read_text())
     assert set(linked) == set(guides), "the README links every guide, and only pages that exist"
-    assert "## Start your own project" in README.read_text()
+    # the template says how to start a project from it; a project made from it, how to update
+    assert re.search(r"(?m)^## (Start your own project|Updates from the template)$", README.read_text())
 
 
 def test_the_nav_leaves_out_a_page_that_is_not_there_and_a_section_left_empty(tmp_path):
@@ -119,3 +123,28 @@ def test_the_site_serves_its_own_mermaid_and_says_how_to_get_it_when_missing(tmp
     script.write_text("globalThis.mermaid = {};")
     assert build_docs.serve_mermaid(script, tmp_path / "site") == []
     assert (tmp_path / "site" / build_docs.MERMAID).read_text() == script.read_text()
+
+
+def test_serving_the_docs_after_building_them_executes_no_notebook_again(tmp_path):
+    """`make docs-serve` right after `make docs` serves what was built; an edited notebook is executed again."""
+    project = tmp_path / "project"
+    notebook = "airnub/nbs/engine/00_settings.ipynb"
+    for name in ("Makefile", "pyproject.toml", "settings.ini", "mkdocs.yml", "scripts/build_docs.py", notebook):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / name, project / name)
+    (project / ".venv").symlink_to(PROJECT_ROOT / ".venv")  # `make -n` prints what it would run, runs nothing
+
+    def planned() -> str:
+        done = subprocess.run(["make", "-n", "--no-print-directory", "docs-serve"], cwd=project, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "scripts/build_docs.py" in planned(), "never built: the notebooks are executed"
+    built = project / build_docs.docs_dir(project) / ".executed"
+    built.parent.mkdir()
+    built.touch()  # what `make docs` leaves when it has executed them
+    assert "scripts/build_docs.py" not in planned() and "mkdocs serve" in planned()
+    later = built.stat().st_mtime + 10
+    os.utime(project / notebook, (later, later))
+    assert "scripts/build_docs.py" in planned(), "a notebook edited since: executed again"

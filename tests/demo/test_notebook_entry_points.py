@@ -6,6 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from airnub.engine.kernels import IPCKernelManager
 from airnub.engine.settings import load_settings
 from airnub.testing.helpers import PROJECT_ROOT
 
@@ -18,6 +19,7 @@ def test_run_all_in_a_kernel_never_runs_the_script_entry_point(notebook, project
     node = nbformat.read(path, as_version=4)
     assert any("main()" in c.source and "__main__" in c.source for c in node.cells), "the notebook has an entry cell"
     client = NotebookClient(node, kernel_name=load_settings().kernel_name, timeout=300,
+                            kernel_manager_class=IPCKernelManager,  # the project's kernels: Unix sockets, not TCP
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # main() would write under the test's data and models folders, or fail on their missing inputs
     written = [p for p in tmp_path.rglob("*") if p.is_file()]

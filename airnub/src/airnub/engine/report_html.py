@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import threading
 from pathlib import Path
@@ -58,6 +59,7 @@ def _set_heading(nb: nbformat.NotebookNode, title: str) -> None:
 
 _EXPORTER: list[HTMLExporter] = []  # made on first use; nbconvert compiles its templates per exporter (~0.4 s)
 _EXPORTING = threading.Lock()  # one page at a time: an exporter is not made for threads
+_LOG = logging.getLogger(__name__)  # what the exporter says of a page (images without alternative text)
 
 def _page(nb: nbformat.NotebookNode, report_mode: bool, developer_notes: bool) -> str:
     "The HTML of `nb`, from one exporter that every rendering of this process shares."
@@ -66,10 +68,14 @@ def _page(nb: nbformat.NotebookNode, report_mode: bool, developer_notes: bool) -
                                       remove_all_outputs_tags={REMOVE_OUTPUT}).preprocess(nb, {})
     with _EXPORTING:
         if not _EXPORTER:
-            _EXPORTER.append(HTMLExporter())
+            _EXPORTER.append(HTMLExporter(log=_LOG))
         exporter = _EXPORTER[0]
         exporter.exclude_input = exporter.exclude_input_prompt = exporter.exclude_output_prompt = report_mode
-        return exporter.from_notebook_node(nb)[0]
+        _LOG.disabled = developer_notes  # the full page shows the report's images again: said once, of the report
+        try:
+            return exporter.from_notebook_node(nb)[0]
+        finally:
+            _LOG.disabled = False
 
 # %% ../../../nbs/engine/43_report_html.ipynb #c009
 def render_html(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airnub.engine.settings import SETTINGS_FILE, load_settings
+from airnub.engine.settings import CONFIG_ROOT, SETTINGS_FILE, load_settings
 
 
 def input_table_path(input_table: str) -> Path:
@@ -16,6 +16,14 @@ def input_table_path(input_table: str) -> Path:
         raise ValueError(f"no input_table given, and {SETTINGS_FILE} names no default input_table: "
                          "set one of them to the table to read")
     return settings.input_table
+
+
+def input_table_text(input_table: str) -> str:
+    """The table a flow's tasks read, for its log: its path, or where to name one while nothing names it yet."""
+    if input_table or load_settings().input_table is not None:
+        return str(input_table_path(input_table))
+    return (f"none yet (a task needs one: input_table in the flow's config under {CONFIG_ROOT.as_posix()}/ "
+            f"or in {SETTINGS_FILE})")
 
 
 def output_table_path(output_folder: str, name: str) -> Path:

@@ -45,14 +45,14 @@ def stage_flow(department: Department, stage: str) -> str:
             "from airnub.orchestration.config import load_config\n"
             "from airnub.orchestration.locks import one_run_at_a_time\n"
             "from airnub.orchestration.subflows import without_heartbeats\n"
-            "from airnub.orchestration.tables import input_table_path\n\n"
+            "from airnub.orchestration.tables import input_table_text\n\n"
             f"# configs/variables/{department.package}/{stage}.yaml\n"
             f"CONFIG = ({config_parts(department, stage)})\n\n\n"
             f'@flow(name="{department.prefect_name(stage)}")\n@without_heartbeats()\n@one_run_at_a_time()\n'
             f"def {function}(input_table: str | None = None) -> dict:\n"
             f'    """Run the {stage} categories of {department.name} in order; return their results."""\n'
             '    config = load_config(*CONFIG, overrides={"input_table": input_table})\n'
-            '    get_run_logger().info("input table: %s", input_table_path(config["input_table"]))\n'
+            '    get_run_logger().info("input table: %s", input_table_text(config["input_table"]))\n'
             "    results = {}\n    return results\n" + FLOW_TAIL.format(function=function))
 
 
@@ -84,7 +84,7 @@ def category_flow(department: Department, stage: str, category: str, name: str) 
     return (f'"""{stage.capitalize()} category {category} of {department.package}: its tasks, in order."""\n\n'
             "from prefect import flow\nfrom prefect.logging import get_run_logger\n\n"
             "from airnub.orchestration.config import load_config\n"
-            "from airnub.orchestration.tables import input_table_path\n\n"
+            "from airnub.orchestration.tables import input_table_text\n\n"
             f"# configs/variables/{department.package}/{stage}/{category}.yaml, and {category}/ per task\n"
             f"CONFIG = ({config_parts(department, stage, category)})\n\n\n"
             f'@flow(name="{department.prefect_name(category)}")\n'
@@ -93,7 +93,7 @@ def category_flow(department: Department, stage: str, category: str, name: str) 
             '    Unset parameters come from the category config.\n    """\n'
             '    config = load_config(*CONFIG, overrides={"output_folder": output_folder})\n'
             '    get_run_logger().info("tasks read %s, write under %s in the processed folder",\n'
-            '                          input_table_path(input_table), config["output_folder"])\n'
+            '                          input_table_text(input_table), config["output_folder"])\n'
             "    results = {}\n    return results\n" + FLOW_TAIL.format(function=function))
 
 
