@@ -194,10 +194,15 @@ def borrow_venv(root: Path, env: dict) -> None:
         (venv / name).symlink_to(ours / name)
     kernel = Path("share", "jupyter", "kernels", "harbour-analytics", "kernel.json")
     (venv / kernel).parent.mkdir(parents=True)
+    for shared in [*(ours / "share").iterdir(), *(ours / "share" / "jupyter").iterdir()]:  # nbconvert's templates...
+        if shared.name not in ("jupyter", "kernels"):
+            (venv / shared.relative_to(ours)).symlink_to(shared)
     shutil.copyfile(Path(env["JUPYTER_PATH"]).parent.parent / kernel, venv / kernel)
-    digest = hashlib.sha256((root / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    for stamp in (f".installed-{digest}", ".exported"):
+    installed = (root / "pyproject.toml").read_bytes() + (root / "airnub" / "pyproject.toml").read_bytes()
+    for stamp in (f".installed-{hashlib.sha256(installed).hexdigest()[:16]}", ".exported"):  # as the Makefile names it
         (venv / stamp).touch()
+    planned = make(root, env, "-n", "setup")  # the links lead to this checkout's .venv: nothing may install into it
+    assert planned.returncode == 0 and "pip install" not in planned.stdout, planned.stdout + planned.stderr
 
 
 def make(root: Path, env: dict, *arguments: str, timeout: int = 600) -> subprocess.CompletedProcess:
