@@ -145,8 +145,10 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the 
 	  || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; }
 	$(API) $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
 
+# `prefect worker start`, stopped once however often the stop arrives: `kill` of the group reaches make and the worker,
+# and make forwards its SIGTERM too (flows/common/worker.py).
 worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
-	$(API) exec $(BIN)/prefect worker start --pool "$(AIRNUB_WORK_POOL)" --type process
+	$(API) exec $(BIN)/python -m flows.common.worker --pool "$(AIRNUB_WORK_POOL)" --type process
 
 lab: setup ## JupyterLab with the project kernel
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)
