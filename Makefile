@@ -179,8 +179,10 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the 
 	  || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; }
 	$(API) $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
 
+# `prefect worker start`, stopped once however often the stop arrives: `kill` of the group reaches make and the worker,
+# and make forwards its SIGTERM too (airnub/src/airnub/services/worker.py).
 worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
-	$(API) exec $(BIN)/prefect worker start --pool "$(AIRNUB_WORK_POOL)" --type process
+	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process
 
 # JupyterLab opens on the project's folder (nbs/, flows/, reports/ all in reach) and offers the project kernel first: the
 # kernel new notebooks get, and the first of the launcher. These are command-line settings: the kernel's name has one
