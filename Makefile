@@ -75,7 +75,7 @@ $(INSTALLED):
 
 # Mermaid draws the docs site's pipeline pictures. MkDocs Material loads it from a CDN unless the page has it: the
 # release Material is written for (mermaid@11), from the npm registry at setup, served from the site itself, so the
-# pictures render with no network when the site is read. scripts/build_docs.py copies it into the site.
+# pictures render with no network when the site is read. airnub.docs.build copies it into the site.
 MERMAID_VERSION := 11.17.2
 MERMAID_JS := $(VENV)/share/mermaid-$(MERMAID_VERSION)/mermaid.min.js
 $(MERMAID_JS): | $(INSTALLED)
@@ -127,7 +127,7 @@ test-notebooks: setup ## the notebooks' inline tests (nbdev-test)
 	$(if $(TOOL_TESTS),cd $(TOOL) && ../$(BIN)/nbdev-test --n-workers 2)
 
 test-nbval: setup ## every package notebook, executed in the project kernel (nbval)
-	rm -rf .nbval && $(BIN)/python scripts/fresh_notebooks.py nbs .nbval --skip reports
+	rm -rf .nbval && $(BIN)/python -m airnub.notebook_files.fresh nbs .nbval --skip reports
 	$(BIN)/pytest --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider -o testpaths= -n $(PYTEST_WORKERS) --dist loadscope .nbval
 
 test-pytest: setup ## flows, CLI, export and integration tests (PYTEST_WORKERS processes side by side)
@@ -144,8 +144,8 @@ test-tool: setup ## the tool's own tests (airnub/tests), run in this project
 # docs_dir, which build_docs.py empties first).
 DOCS_EXECUTED := $(DOCS_SOURCES)/.executed
 DEPARTMENT_FILES := $(shell find flows configs -name '*.py' -o -name '*.yaml' 2>/dev/null)
-$(DOCS_EXECUTED): $(INSTALLED) $(NOTEBOOKS) $(DEPARTMENT_FILES) settings.ini scripts/build_docs.py
-	$(BIN)/python scripts/build_docs.py --mermaid $(MERMAID_JS) $(if $(TOOL_TESTS),--tool $(TOOL))
+$(DOCS_EXECUTED): $(INSTALLED) $(NOTEBOOKS) $(DEPARTMENT_FILES) settings.ini $(TOOL)/src/airnub/docs/build.py
+	$(BIN)/python -m airnub.docs.build --mermaid $(MERMAID_JS) $(if $(TOOL_TESTS),--tool $(TOOL))
 	touch $@
 
 docs: setup $(DOCS_EXECUTED) ## the docs site in site/: the guides and every package notebook, executed; a broken example fails

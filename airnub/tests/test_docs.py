@@ -1,33 +1,25 @@
 """The docs site's sources: a broken example fails the build, and the README's topics are pages of the site.
 
-scripts/build_docs.py executes each package notebook once for the site (`make docs`); these tests run
+airnub/src/airnub/docs/build.py executes each package notebook once for the site (`make docs`); these tests run
 it on notebooks of their own, in a folder of their own. The browser test of the built site is
 tests/integration/test_docs_in_browser.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
+from airnub.docs import build as build_docs
+from airnub.docs import nav as docs_nav
 from airnub.testing.helpers import PROJECT_ROOT, write_notebook
-
-spec = importlib.util.spec_from_file_location("build_docs", PROJECT_ROOT / "scripts" / "build_docs.py")
-build_docs = sys.modules["build_docs"] = importlib.util.module_from_spec(spec)  # by name: its workers unpickle it
-spec.loader.exec_module(build_docs)
-
-_nav_spec = importlib.util.spec_from_file_location("docs_nav", PROJECT_ROOT / "scripts" / "docs_nav.py")
-docs_nav = importlib.util.module_from_spec(_nav_spec)
-_nav_spec.loader.exec_module(docs_nav)
 
 README = PROJECT_ROOT / "README.md"
 GUIDES = PROJECT_ROOT / "docs"
@@ -102,7 +94,7 @@ def test_no_table_row_twice(document):
 
 
 def test_each_department_is_a_page_with_its_pipeline_as_a_picture(project, tmp_path):
-    """scripts/build_docs.py draws each department's pipeline (its stages, categories, steps) as a Mermaid page."""
+    """airnub.docs.build draws each department's pipeline (its stages, categories, steps) as a Mermaid page."""
     from airnub.orchestration.departments import STAGES, departments, stage_flow
 
     assert build_docs.pipeline_pages(tmp_path) == []
@@ -129,7 +121,8 @@ def test_serving_the_docs_after_building_them_executes_no_notebook_again(tmp_pat
     """`make docs-serve` right after `make docs` serves what was built; an edited notebook is executed again."""
     project = tmp_path / "project"
     notebook = "airnub/nbs/engine/00_settings.ipynb"
-    for name in ("Makefile", "pyproject.toml", "settings.ini", "mkdocs.yml", "scripts/build_docs.py", notebook):
+    for name in ("Makefile", "pyproject.toml", "airnub/pyproject.toml", "settings.ini", "mkdocs.yml",
+                 "airnub/src/airnub/docs/build.py", notebook):
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(PROJECT_ROOT / name, project / name)
     (project / ".venv").symlink_to(PROJECT_ROOT / ".venv")  # `make -n` prints what it would run, runs nothing
@@ -140,11 +133,11 @@ def test_serving_the_docs_after_building_them_executes_no_notebook_again(tmp_pat
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    assert "scripts/build_docs.py" in planned(), "never built: the notebooks are executed"
+    assert "airnub.docs.build" in planned(), "never built: the notebooks are executed"
     built = project / build_docs.docs_dir(project) / ".executed"
     built.parent.mkdir()
     built.touch()  # what `make docs` leaves when it has executed them
-    assert "scripts/build_docs.py" not in planned() and "mkdocs serve" in planned()
+    assert "airnub.docs.build" not in planned() and "mkdocs serve" in planned()
     later = built.stat().st_mtime + 10
     os.utime(project / notebook, (later, later))
-    assert "scripts/build_docs.py" in planned(), "a notebook edited since: executed again"
+    assert "airnub.docs.build" in planned(), "a notebook edited since: executed again"

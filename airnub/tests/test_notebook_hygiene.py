@@ -16,7 +16,7 @@ from airnub.testing.helpers import PROJECT_ROOT
 
 # What the hook needs in a project: the Makefile installs it, the config names it, the script and nbdev do the work.
 HOOK_FILES = ["Makefile", "pyproject.toml", "airnub/pyproject.toml", "settings.ini", ".gitignore",
-              ".pre-commit-config.yaml", "scripts/clean_notebooks.py"]
+              ".pre-commit-config.yaml", "airnub/src/airnub/notebook_files/clean.py"]
 # A package notebook, and a report notebook with papermill's `parameters` cell as `airnub new task --notebook-task`
 # writes it (written by the test: a project may have no report of its own yet).
 NOTEBOOKS = ["airnub/nbs/engine/00_settings.ipynb", "nbs/reports/tide_report.ipynb"]

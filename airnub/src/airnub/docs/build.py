@@ -10,7 +10,7 @@ where mkdocs-jupyter renders them as they are. Each department's pipeline become
 fails the build with the notebook and the cell named: a broken example is a broken page. The guides in
 docs/ are linked into the docs_dir, so `mkdocs serve` shows edits to them at once. What the kernels print on their own
 (not a cell's output) goes to `.logs/` there, a log per notebook.
-Usage: python scripts/build_docs.py [--workers N] [--mermaid PATH]
+Usage: python -m airnub.docs.build [--workers N] [--mermaid PATH]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from airnub.project import nbdev_folders
 SKIPPED_FOLDERS = {"reports"}  # parameterised notebooks: they need a trained model and papermill's parameters
 GUIDES = "docs"  # the site's Markdown pages, relative to the project
 LOGS = ".logs"  # in the docs_dir: mkdocs leaves out names starting with a dot
-PIPELINES = "pipelines"  # in the docs_dir: a page per department (scripts/docs_nav.py lists them in the nav)
+PIPELINES = "pipelines"  # in the docs_dir: a page per department (airnub/src/airnub/docs/nav.py lists them in the nav)
 MERMAID = "javascripts/mermaid.min.js"  # in the docs_dir: mkdocs.yml's extra_javascript loads it on every page
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PIPELINES = "pipelines"  # the pages scripts/build_docs.py draws, one per department
+PIPELINES = "pipelines"  # the pages airnub/src/airnub/docs/build.py draws, one per department
 # a nav section per folder of notebooks; any other folder is listed under its own name
 SECTIONS = {"data_science": "Data science notebooks", "core": "Core notebooks", "engine": "Engine notebooks"}
 

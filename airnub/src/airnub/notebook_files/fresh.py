@@ -2,7 +2,7 @@
 
 nbdev-clean keeps outputs but blanks execution counts, and nbval refuses such cells ("Unrun
 reference cell has outputs"). Validating fresh copies checks what matters: every cell runs in
-the project kernel. Usage: python scripts/fresh_notebooks.py SOURCE DEST [--skip FOLDER]...
+the project kernel. Usage: python -m airnub.notebook_files.fresh SOURCE DEST [--skip FOLDER]...
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The pre-commit hook (.pre-commit-config.yaml) runs this on the notebooks a commi
 opening, running and saving a notebook in JupyterLab changes nothing in git. nbdev-clean applies
 `[tool.nbdev]` of pyproject.toml (execution counts, kernelspec, metadata; papermill's `tags`
 stay); it keeps outputs, which nbval refuses in stored notebooks, so they are cleared first, and
-the empty `tags` lists papermill adds go too. Usage: python scripts/clean_notebooks.py NOTEBOOK...
+the empty `tags` lists papermill adds go too. Usage: python -m airnub.notebook_files.clean NOTEBOOK...
 """
 
 from __future__ import annotations
