@@ -177,6 +177,11 @@ def serve_mermaid(mermaid: Path, destination: Path) -> list[str]:
     return []
 
 
+def _package(folder: Path, root: Path) -> str:
+    """The package the notebooks in `folder` export to: its nbdev project's (the tool's), else the project's."""
+    return nbdev_folders(folder.parent if (folder.parent / "pyproject.toml").is_file() else root)[1].name
+
+
 def build(destination: Path, workers: int, folders: list[Path]) -> list[str]:
     """Stage the site's notebooks (of the notebook `folders`) and guides in `destination` (emptied first); the
     failures, none when all ran."""
@@ -188,7 +193,7 @@ def build(destination: Path, workers: int, folders: list[Path]) -> list[str]:
         jobs = [pool.submit(execute, source, destination / source.relative_to(folder), settings.kernel_name,
                             settings.cell_timeout_seconds, source.relative_to(folder.parent).as_posix(),
                             destination / LOGS / source.relative_to(folder).with_suffix(".log"),
-                            nbdev_folders(folder.parent)[1].name)  # the package its notebooks export to
+                            _package(folder, settings.paths.root))
                 for folder, source in sources]
         failures = [failure for job in jobs if (failure := job.result())]
     link_guides(settings.paths.root / GUIDES, destination)
