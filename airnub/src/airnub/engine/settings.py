@@ -129,9 +129,9 @@ def _port(values: dict[str, str], key: str, source: Path, origin: str, zero: str
         raise ValueError(f"{source}: '{key}' must be a port number{zero}, got {raw[:20]!r} {origin}")
     return int(raw)
 
-def _one_of(values: dict[str, str], key: str, source: Path, allowed: tuple[str, ...]) -> str:
+def _one_of(values: dict[str, str], key: str, source: Path, origin: str, allowed: tuple[str, ...]) -> str:
     if values[key] not in allowed:
-        raise ValueError(f"{source}: '{key}' must be one of {', '.join(allowed)}, got {values[key][:40]!r}")
+        raise ValueError(f"{source}: '{key}' must be one of {', '.join(allowed)}, got {values[key][:40]!r} {origin}")
     return values[key]
 
 def _true_or_false(values: dict[str, str], key: str, source: Path, origin: str) -> bool:
@@ -218,7 +218,7 @@ def _settings(root: Path, environ: Mapping[str, str]) -> Settings:
     paths = _paths(values, root, source, origin)
     return Settings(paths=paths, server=_server(values, root, source, origin), kernel_name=values["kernel_name"],
                     cell_timeout_seconds=whole("cell_timeout_seconds", " of seconds"),
-                    task_runner=_one_of(values, "task_runner", source, TASK_RUNNERS),
+                    task_runner=_one_of(values, "task_runner", source, origin["task_runner"], TASK_RUNNERS),
                     max_workers=whole("max_workers"), dask_scheduler_address=values["dask_scheduler_address"],
                     work_pool=values["work_pool"], inbox_quiet_seconds=whole("inbox_quiet_seconds", " of seconds", 0),
                     inbox_max_megabytes=whole("inbox_max_megabytes"),
