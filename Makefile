@@ -3,16 +3,23 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
-# A value of settings.ini (the home of the project's runtime settings), e.g. $(call setting,kernel_name).
-setting = $(shell sed -n 's/^$(1) *= *//p' settings.ini)
 VENV := .venv
 BIN := $(VENV)/bin
-# The kernel name has one home: settings.ini.
+TOOL := airnub
+# The project's settings as the tool reads them (settings.ini, its defaults and rules, AIRNUB_* overrides), asked
+# once per make: the module of `airnub settings show` (key=value lines), run as `python -m` (0.1 s; the console
+# script imports every command first, 0.3 s), on $(PYTHON) with the tool's sources before `make setup`.
+SETTINGS_COMMAND := $(if $(wildcard $(BIN)/python),$(BIN)/python,PYTHONPATH=$(TOOL)/src $(PYTHON)) \
+  -m airnub.cli.settings_command
+SETTINGS := $(shell $(SETTINGS_COMMAND) show)
+$(if $(filter kernel_name=%,$(SETTINGS)),,$(error the project's settings could not be read: the line above says why))
+# A value of the project's settings, e.g. $(call setting,kernel_name) (a value holding a space is cut at it).
+setting = $(patsubst $(1)=%,%,$(filter $(1)=%,$(SETTINGS)))
+# The kernel name has one home: settings.ini (AIRNUB_KERNEL_NAME overrides it).
 KERNEL := $(call setting,kernel_name)
 # The install is stamped by the content of pyproject.toml, not its mtime: nbdev-export rewrites the
 # file with the same bytes on every run, and a stamp by date would reinstall (and need the network) each time.
 # The tool, airnub, is a library of its own in airnub/ (its notebooks, package and tests): installed beside the project.
-TOOL := airnub
 INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml $(TOOL)/pyproject.toml | sha256sum | cut -c1-16)
 # Exported again when a notebook changed since the last export (`make export` always exports).
 NOTEBOOKS := $(shell find nbs $(TOOL)/nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' 2>/dev/null)
@@ -45,7 +52,7 @@ export AIRNUB_PROJECT_ROOT ?= $(CURDIR)
 # `make serve` and `airnub server start`), project-local so Variables, deployments and runs survive a restart.
 SERVER_HOST ?= $(call setting,server_host)
 SERVER_PORT ?= $(call setting,server_port)
-SERVER_HOME ?= $(CURDIR)/$(call setting,server_home)
+SERVER_HOME ?= $(call setting,server_home)
 SERVER := AIRNUB_SERVER_HOST=$(SERVER_HOST) AIRNUB_SERVER_PORT=$(SERVER_PORT) AIRNUB_SERVER_HOME=$(SERVER_HOME)
 # Clients talk to PREFECT_API_URL when it is set (a team server, with your PREFECT_API_AUTH_STRING), else to the
 # project's own server (started on first use, on a port of its own when SERVER_PORT is taken) with its credential:

@@ -4,6 +4,7 @@ Modules:
 
 - `airnub.cli.faults`: Faults a command ends with in one line: a Prefect server that stopped answering, a full disk.
 - `airnub.cli.papermill_flags`: papermill's command line, as `airnub notebook` reads it: the flags it takes, the ones it refuses, and why.
+- `airnub.cli.settings_command`: `airnub settings`: the project's settings as the tool reads them (settings.ini plus AIRNUB_* overrides).
 - `airnub.orchestration.cache`: Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
 - `airnub.orchestration.config`: Flow configuration: a Prefect Variable per YAML file in configs/variables/, the file as fallback.
 - `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.

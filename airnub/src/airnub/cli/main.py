@@ -12,6 +12,7 @@ from pathlib import Path
 
 from airnub.cli import faults
 from airnub.cli import papermill_flags as papermill_command
+from airnub.cli.settings_command import add_settings_command
 from airnub.engine.notebook_parameters import (
     NotebookParameterError,
     check_grid,
@@ -386,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (run, notebook):
         command.add_argument("--json", action="store_true", help="print the whole result as JSON")
     add_new_command(commands)  # the same code as scripts/generators/add_*.py
+    add_settings_command(commands)
     variables = commands.add_parser("variables", help="Prefect Variables from configs/variables/")
     variables_sync = variables.add_subparsers(dest="action", required=True).add_parser(
         "sync", help="validate every YAML file, then create or update its Variable")
@@ -443,7 +445,7 @@ def execute(argv: list[str], forward: bool = False) -> int:
     """Run `airnub argv` here; with `forward`, a command that runs flows goes to the warm runner when one serves."""
     try:
         args = _parse(argv)
-        if args.command not in ("new", "server", "params"):  # scaffolding takes --root; these read no settings
+        if args.command not in ("new", "server", "params", "settings"):  # new: --root; the rest check what they read
             _check_settings()
         if args.command in ("run", "notebook", "sweep"):  # the code a run uses is the notebooks' code
             export_stale(load_settings().paths.root)

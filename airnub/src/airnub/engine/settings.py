@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'ENV_PREFIX', 'CONFIG_ROOT', 'TASK_RUNNERS', 'find_project_root', 'read_settings', 'ProjectPaths',
-           'Settings', 'load_settings', 'ensure_directories']
+__all__ = ['SETTINGS_FILE', 'ENV_PREFIX', 'CONFIG_ROOT', 'TASK_RUNNERS', 'DEFAULTS', 'find_project_root', 'read_settings',
+           'ProjectPaths', 'ServerSettings', 'Settings', 'load_settings', 'ensure_directories', 'settings_items']
 
 # %% ../../../nbs/engine/00_settings.ipynb #c005
 SETTINGS_FILE = "settings.ini"
@@ -44,13 +44,15 @@ def find_project_root(
 def read_settings(
     settings_file: Path,  # the project's settings.ini
     environ: Mapping[str, str] | None = None,  # environment holding AIRNUB_* overrides
+    defaults: Mapping[str, str] | None = None,  # values of the keys the file may leave out
 ) -> dict[str, str]:
     "All keys of `settings_file` in one flat mapping, with `AIRNUB_<KEY>` environment overrides applied."
     environ = os.environ if environ is None else environ
     parser = configparser.ConfigParser(interpolation=None)
     if not parser.read(settings_file, encoding="utf-8"):
         raise FileNotFoundError(f"Settings file not found: {settings_file}")
-    values = {key: value.strip() for section in parser.sections() for key, value in parser.items(section)}
+    values = {**(defaults or {}), **{key: value.strip() for section in parser.sections()
+                                     for key, value in parser.items(section)}}
     for key in values:
         override = environ.get(f"{ENV_PREFIX}{key.upper()}")
         if override:
@@ -78,9 +80,19 @@ CONFIG_ROOT = Path("configs") / "variables"  # flow configs, relative to the pro
 
 # %% ../../../nbs/engine/00_settings.ipynb #c014
 @dataclass(frozen=True)
+class ServerSettings:
+    "[server]: the project's own Prefect server, and the reports' file server beside it."
+    host: str  # the address both listen on
+    port: int  # the Prefect server's API and UI
+    home: Path  # its database, logs, credential and state file
+    autostart: bool  # the first command that needs the server starts it
+    reports_port: int  # the reports folder over HTTP; 0: not served
+
+@dataclass(frozen=True)
 class Settings:
     "The project's runtime settings."
     paths: ProjectPaths
+    server: ServerSettings
     kernel_name: str  # Jupyter kernel every notebook runs in
     cell_timeout_seconds: int  # per-cell timeout of papermill runs
     task_runner: str  # how flows run tasks side by side: threads, processes or dask
@@ -89,10 +101,12 @@ class Settings:
     work_pool: str  # the Prefect work pool deployments run on
     inbox_quiet_seconds: int  # an inbox file changed more recently may still be being written: left for later
     inbox_max_megabytes: int  # the largest inbox file ingestion takes
-    input_table: Path | None = None  # the table generated flows read when their config names none
-    allow_notebooks_outside_project: bool = False  # True: notebooks_dir may lie outside the project
+    input_table: Path | None  # the table generated flows read when their config names none
+    allow_notebooks_outside_project: bool  # True: notebooks_dir may lie outside the project
 
 TASK_RUNNERS = ("threads", "processes", "dask")
+DEFAULTS = {"input_table": "", "server_host": "127.0.0.1", "server_port": "4200", "server_home": ".prefect",
+            "server_autostart": "true", "reports_port": "4201"}  # the keys a settings.ini may leave out
 
 def _origin(key: str, environ: Mapping[str, str]) -> str:
     "Where the value of `key` came from, for a message: its environment variable, or how to override it."
@@ -108,9 +122,16 @@ def _positive_whole(
         raise ValueError(f"{source}: '{key}' must be a {kind}{unit}, got {raw[:40]!r} {origin}")
     return int(raw)
 
-def _one_of(values: dict[str, str], key: str, source: Path, allowed: tuple[str, ...]) -> str:
+def _port(values: dict[str, str], key: str, source: Path, origin: str, zero: str = "") -> int:
+    "A port number (1-65535); 0 too when `zero` says what it means."
+    raw = values[key]
+    if not (raw.isascii() and raw.isdigit() and (zero or int(raw) > 0) and int(raw) < 65536):
+        raise ValueError(f"{source}: '{key}' must be a port number{zero}, got {raw[:20]!r} {origin}")
+    return int(raw)
+
+def _one_of(values: dict[str, str], key: str, source: Path, origin: str, allowed: tuple[str, ...]) -> str:
     if values[key] not in allowed:
-        raise ValueError(f"{source}: '{key}' must be one of {', '.join(allowed)}, got {values[key][:40]!r}")
+        raise ValueError(f"{source}: '{key}' must be one of {', '.join(allowed)}, got {values[key][:40]!r} {origin}")
     return values[key]
 
 def _true_or_false(values: dict[str, str], key: str, source: Path, origin: str) -> bool:
@@ -159,23 +180,12 @@ def _installed_kernel(name: str, source: Path, origin: str) -> str:
 _PATH_KEYS = {"raw": "raw_dir", "interim": "interim_dir", "processed": "processed_dir",
               "external": "external_dir", "inbox": "inbox_dir"}
 _IN_ROOT = ("models", "reports", "cache", "notebooks")  # folders relative to the project, `<name>_dir`
+_SETTING_OF = {"data_root": "data_root", **_PATH_KEYS, **{name: f"{name}_dir" for name in _IN_ROOT}}
+_SERVER_KEYS = {"host": "server_host", "port": "server_port", "home": "server_home",
+                "autostart": "server_autostart", "reports_port": "reports_port"}
 
-def load_settings(
-    root: Path | None = None,  # project folder; found with `find_project_root` when None
-    environ: Mapping[str, str] | None = None,  # environment holding AIRNUB_* overrides
-) -> Settings:
-    "The project's settings, with every path resolved to an absolute one and every value checked."
-    environ = os.environ if environ is None else environ
-    root = find_project_root(environ=environ) if root is None else Path(root).resolve()
-    source = root / SETTINGS_FILE
-    values = read_settings(source, environ)
-    required = ["data_root", "models_dir", "reports_dir", "cache_dir", "notebooks_dir",
-                "allow_notebooks_outside_project", "kernel_name", "cell_timeout_seconds", "task_runner",
-                "max_workers", "dask_scheduler_address", "work_pool",
-                "inbox_quiet_seconds", "inbox_max_megabytes", *_PATH_KEYS.values()]
-    if missing := [key for key in required if key not in values]:
-        raise KeyError(f"{source}: missing setting(s) {', '.join(missing)}")
-    origin = {key: _origin(key, environ) for key in values}
+def _paths(values: dict[str, str], root: Path, source: Path, origin: dict[str, str]) -> ProjectPaths:
+    "Every folder, resolved (stages below `data_root`, the rest below the project) and checked."
     folder = lambda path, key: _folder(path, key, source, origin[key])  # noqa: E731
     data_root = folder(root / Path(values["data_root"]).expanduser(), "data_root")
     stages = {name: folder(data_root / Path(values[key]).expanduser(), key) for name, key in _PATH_KEYS.items()}
@@ -183,23 +193,66 @@ def load_settings(
     allowed = _true_or_false(values, "allow_notebooks_outside_project", source,
                              origin["allow_notebooks_outside_project"])
     _inside_project(in_root["notebooks"], root, allowed, source, origin["notebooks_dir"])
-    return Settings(paths=ProjectPaths(root=root, data_root=data_root, **in_root, **stages),
-                    kernel_name=_installed_kernel(values["kernel_name"], source, origin["kernel_name"]),
-                    cell_timeout_seconds=_positive_whole(values, "cell_timeout_seconds", source,
-                                                         origin["cell_timeout_seconds"], " of seconds"),
-                    task_runner=_one_of(values, "task_runner", source, TASK_RUNNERS),
-                    max_workers=_positive_whole(values, "max_workers", source, origin["max_workers"]),
-                    dask_scheduler_address=values["dask_scheduler_address"], work_pool=values["work_pool"],
-                    inbox_quiet_seconds=_positive_whole(values, "inbox_quiet_seconds", source,
-                                                        origin["inbox_quiet_seconds"], " of seconds", minimum=0),
-                    inbox_max_megabytes=_positive_whole(values, "inbox_max_megabytes", source,
-                                                        origin["inbox_max_megabytes"]),
-                    input_table=data_root / values["input_table"] if values.get("input_table") else None,
-                    allow_notebooks_outside_project=allowed)
+    return ProjectPaths(root=root, data_root=data_root, **in_root, **stages)
+
+def _server(values: dict[str, str], root: Path, source: Path, origin: dict[str, str]) -> ServerSettings:
+    "The [server] section, its ports and switch checked."
+    port = lambda key, zero="": _port(values, key, source, origin[key], zero)  # noqa: E731
+    return ServerSettings(host=values["server_host"], port=port("server_port"),
+                          home=root / Path(values["server_home"]).expanduser(),
+                          autostart=_true_or_false(values, "server_autostart", source, origin["server_autostart"]),
+                          reports_port=port("reports_port", " (0: do not serve reports)"))
+
+# %% ../../../nbs/engine/00_settings.ipynb #c015a
+def _settings(root: Path, environ: Mapping[str, str]) -> Settings:
+    "Read and check every section of `root`'s settings.ini (the kernel apart: `load_settings` checks it)."
+    source = root / SETTINGS_FILE
+    values = read_settings(source, environ, DEFAULTS)
+    required = [*_SETTING_OF.values(), "allow_notebooks_outside_project", "kernel_name", "cell_timeout_seconds",
+                "task_runner", "max_workers", "dask_scheduler_address", "work_pool",
+                "inbox_quiet_seconds", "inbox_max_megabytes"]
+    if missing := [key for key in required if key not in values]:
+        raise KeyError(f"{source}: missing setting(s) {', '.join(missing)}")
+    origin = {key: _origin(key, environ) for key in values}
+    whole = lambda key, *rule: _positive_whole(values, key, source, origin[key], *rule)  # noqa: E731
+    paths = _paths(values, root, source, origin)
+    return Settings(paths=paths, server=_server(values, root, source, origin), kernel_name=values["kernel_name"],
+                    cell_timeout_seconds=whole("cell_timeout_seconds", " of seconds"),
+                    task_runner=_one_of(values, "task_runner", source, origin["task_runner"], TASK_RUNNERS),
+                    max_workers=whole("max_workers"), dask_scheduler_address=values["dask_scheduler_address"],
+                    work_pool=values["work_pool"], inbox_quiet_seconds=whole("inbox_quiet_seconds", " of seconds", 0),
+                    inbox_max_megabytes=whole("inbox_max_megabytes"),
+                    input_table=paths.data_root / values["input_table"] if values["input_table"] else None,
+                    allow_notebooks_outside_project=values["allow_notebooks_outside_project"].lower() == "true")
+
+# %% ../../../nbs/engine/00_settings.ipynb #c015c
+_LOADED: dict[tuple, Settings] = {}
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+def load_settings(
+    root: Path | None = None,  # project folder; found with `find_project_root` when None
+    environ: Mapping[str, str] | None = None,  # environment holding AIRNUB_* overrides
+    check_kernel: bool = True,  # refuse a kernel_name Jupyter does not know
+) -> Settings:
+    "The project's settings, with every path resolved to an absolute one and every value checked; read once."
+    environ = os.environ if environ is None else environ
+    root = find_project_root(environ=environ) if root is None else Path(root).resolve()
+    overrides = tuple(sorted((name, value) for name, value in environ.items() if name.startswith(ENV_PREFIX)))
+    key = (root, _file_stamp(root / SETTINGS_FILE), overrides, check_kernel)
+    if key not in _LOADED:
+        settings = _settings(root, environ)
+        if check_kernel:
+            _installed_kernel(settings.kernel_name, root / SETTINGS_FILE, _origin("kernel_name", environ))
+        _LOADED[key] = settings
+    return _LOADED[key]
 
 # %% ../../../nbs/engine/00_settings.ipynb #c021
-_SETTING_OF = {"data_root": "data_root", **_PATH_KEYS, **{name: f"{name}_dir" for name in _IN_ROOT}}
-
 def ensure_directories(paths: ProjectPaths) -> ProjectPaths:
     "Create every folder of `paths` that does not exist yet; return `paths`."
     folders = [(getattr(paths, f.name), _SETTING_OF.get(f.name)) for f in fields(paths)]
@@ -211,3 +264,14 @@ def ensure_directories(paths: ProjectPaths) -> ProjectPaths:
                     if key else "")
             raise type(error)(error.errno, f"{error.strerror}{hint}", error.filename) from error
     return paths
+
+# %% ../../../nbs/engine/00_settings.ipynb #c024
+def _text(value: object) -> str:
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+def settings_items(settings: Settings) -> dict[str, str]:
+    "Every key of settings.ini with the value `settings` holds for it, as text."
+    flat = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in ("paths", "server")}
+    values = {**{key: getattr(settings.paths, name) for name, key in _SETTING_OF.items()}, **flat,
+              **{key: getattr(settings.server, name) for name, key in _SERVER_KEYS.items()}}
+    return {key: _text(value) for key, value in values.items()}

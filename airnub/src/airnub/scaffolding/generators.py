@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from airnub.engine.settings import CONFIG_ROOT, SETTINGS_FILE, read_settings
+from airnub.engine.settings import CONFIG_ROOT, load_settings
 from airnub.orchestration.departments import departments
 from airnub.project import nbdev_folders, package_name
 from airnub.scaffolding import notebooks, templates
@@ -122,7 +122,7 @@ def plan_category(root: Path, department: str, stage_name: str, name: str) -> Pl
 
 def _kernel_name(root: Path) -> str:
     """The project kernel as settings.ini names it (environment overrides are for runs, not for files)."""
-    return read_settings(root / SETTINGS_FILE, environ={})["kernel_name"]
+    return load_settings(root, environ={}, check_kernel=False).kernel_name
 
 
 def _task_notebook(plan: Plan, task: str, name: str, where: str, notebook_task: bool) -> str:

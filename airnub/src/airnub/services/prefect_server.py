@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from airnub.engine.settings import SETTINGS_FILE, find_project_root, load_settings, read_settings
+from airnub.engine.settings import load_settings
 from airnub.engine.storage import write_json
 from airnub.services.processes import spare
-from airnub.services.reports_http import link_host, reports_port, start_reports_server
+from airnub.services.reports_http import link_host, start_reports_server
 from airnub.services.server_identity import (
     ServerError,
     authenticated,
@@ -61,7 +61,7 @@ class ServerConfig:
     host: str
     port: int
     autostart: bool  # start the server when a command needs one and none is running
-    reports_port: int = 4201  # where the reports folder is served over HTTP; 0: not served
+    reports_port: int  # where the reports folder is served over HTTP; 0: not served
 
     @property
     def api_url(self) -> str:
@@ -78,23 +78,14 @@ def api_credential(config: ServerConfig) -> str:
 
 
 def server_config(root: Path | None = None) -> ServerConfig:
-    """The `[server]` settings of settings.ini, with their AIRNUB_* overrides."""
-    root = root or find_project_root()
-    values = read_settings(root / SETTINGS_FILE)
-    port = values.get("server_port", "4200")
-    if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        raise ServerError(f"{root / SETTINGS_FILE}: 'server_port' must be a port number, got {port!r} "
-                          "(or set AIRNUB_SERVER_PORT)")
-    autostart = values.get("server_autostart", "true").lower()
-    if autostart not in ("true", "false"):
-        raise ServerError(f"{root / SETTINGS_FILE}: 'server_autostart' must be true or false, got {autostart!r}")
-    try:
-        served = reports_port(values, root / SETTINGS_FILE)
-    except ValueError as error:
-        raise ServerError(str(error)) from None
-    return ServerConfig(root=root, home=root / Path(values.get("server_home", ".prefect")).expanduser(),
-                        host=values.get("server_host", "127.0.0.1"), port=int(port), autostart=autostart == "true",
-                        reports_port=served)
+    """The `[server]` section of the project's settings (engine/settings.py: its defaults, rules and overrides)."""
+    try:  # the kernel is not the server's business: `airnub server` answers before `make setup` registers it
+        settings = load_settings(root, check_kernel=False)
+    except (ValueError, KeyError, FileNotFoundError) as error:  # their messages name file, key and what was expected
+        raise ServerError(error.args[0]) from None
+    server = settings.server
+    return ServerConfig(root=settings.paths.root, home=server.home, host=server.host, port=server.port,
+                        autostart=server.autostart, reports_port=server.reports_port)
 
 
 def read_state(config: ServerConfig) -> dict | None:

@@ -1,9 +1,9 @@
 """The reports folder over HTTP beside the project's Prefect server, so that a report opens in one click from the UI.
 
 Browsers refuse `file://` links on an `http://` page (the Prefect UI). `airnub server start` therefore
-also serves `reports_dir`, read-only, on `server_host:reports_port` (settings.ini; 4201 by default, 0
-turns it off; a port in use by another program gives way to a free one, said in one line), with this
-module run as a process in a session of its own; the state file records it and `airnub server stop`
+also serves `reports_dir`, read-only, on `server_host:reports_port` (settings.ini, or `DEFAULTS` of engine/settings.py
+when it is left out; 0 turns it off; a port in use by another program gives way to a free one, said in one line), with
+this module run as a process in a session of its own; the state file records it and `airnub server stop`
 stops it. `report_url` gives a report's address while that server answers, else None (the artifact then
 shows the file's path as text). Nothing here imports Prefect.
 
@@ -41,20 +41,10 @@ from urllib.parse import quote, unquote
 
 from airnub.engine.settings import SETTINGS_FILE
 
-DEFAULT_PORT = 4201
 START_TIMEOUT_SECONDS = 30
 TOKEN_FILE = "reports-token"
 CHALLENGE, PROOF = "X-Airnub-Challenge", "X-Airnub-Proof"  # headers of `answers`' identity check
 WILDCARDS = ("", "0.0.0.0", "::")
-
-
-def reports_port(values: dict[str, str], settings_file: Path) -> int:
-    """`reports_port` of settings.ini (or AIRNUB_REPORTS_PORT): a port number, or 0 for no reports server."""
-    port = values.get("reports_port", str(DEFAULT_PORT))
-    if not (port.isascii() and port.isdigit() and int(port) < 65536):
-        raise ValueError(f"{settings_file}: 'reports_port' must be a port number (0: do not serve reports), "
-                         f"got {port[:20]!r} (or set AIRNUB_REPORTS_PORT)")
-    return int(port)
 
 
 def link_host(host: str) -> str:

@@ -14,12 +14,12 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from airnub.engine.settings import SETTINGS_FILE, find_project_root, read_settings
+from airnub.engine.settings import SETTINGS_FILE, find_project_root, load_settings
 
 PROJECT_ROOT = find_project_root()  # the project the tests run in (pytest runs from its folder)
 AIRNUB = Path(sys.executable).parent / "airnub"
 # The project kernel as settings.ini names it (its one home; environment overrides are for runs).
-KERNEL = read_settings(PROJECT_ROOT / SETTINGS_FILE, environ={})["kernel_name"]
+KERNEL = load_settings(PROJECT_ROOT, environ={}, check_kernel=False).kernel_name
 
 
 def airnub(*args: str, env: dict) -> subprocess.CompletedProcess:
