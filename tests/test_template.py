@@ -324,7 +324,8 @@ def test_copier_update_brings_a_template_change_and_keeps_the_names(template, ge
     run(["git", "commit", "--quiet", "-m", "the project as generated, with a department of its own"], root, env)
     makefile = template / "Makefile"
     makefile.write_text(makefile.read_text().replace("lists the targets.", "lists every target.", 1))
-    (template / "scripts" / "probe.py").write_text('"""A later template change."""\nimport airnub_prefect_starter\n')
+    (template / "scripts" / "probe.py").write_text('"""A later template change."""\nimport airnub_prefect_starter\n\n'
+                                                   "print(airnub_prefect_starter.__name__)\n")
     readme = template / "airnub" / "README.md"  # a change to the tool alone: the project's copy is replaced whole
     readme.write_text(readme.read_text() + "\nA later change of the tool.\n")
     run(["git", "add", "--all"], template, env)
@@ -334,7 +335,8 @@ def test_copier_update_brings_a_template_change_and_keeps_the_names(template, ge
     after = (root / ".copier-answers.yml").read_text()
     assert after != before and "package_name: harbour_analytics" in after, "the answers now name the new commit"
     assert (root / "Makefile").read_text().startswith("# harbour-analytics: `make help` lists every target.")
-    assert (root / "scripts" / "probe.py").read_text().endswith("import harbour_analytics\n")
+    probe = (root / "scripts" / "probe.py").read_text()
+    assert probe.endswith("import harbour_analytics\n\nprint(harbour_analytics.__name__)\n")
     assert (root / "flows" / "dept_tide_ops").is_dir() and not (root / "flows" / "dept_demo").exists()
     assert (root / "airnub" / "README.md").read_text() == readme.read_text(), "the tool's change arrives as it is"
     status = run(["git", "status", "--porcelain"], root, env).stdout.splitlines()

@@ -13,7 +13,7 @@ from airnub.testing.helpers import PROJECT_ROOT
 # A process with `stop_once` installed: `stop` prints a line per call; it runs until it is killed.
 PROCESS = """
 import sys, time
-from airnub.orchestration import worker
+from airnub.services import worker
 worker.DUPLICATE_SECONDS = float(sys.argv[1])
 worker.stop_once(lambda signum, frame: print("stop", signum, flush=True), print_fn=lambda text: None)
 print("ready", flush=True)

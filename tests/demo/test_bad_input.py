@@ -4,7 +4,7 @@ Exit codes: 2 when the command cannot start (settings, notebook path), 1 when a 
 files. Ingestion, processing and analysis run through `airnub.cli.main.execute` in this process (against the
 session's project server, to spare a server start per case); the notebook and settings cases run the
 `airnub` script itself. Covered elsewhere: a missing column or a non-numeric value in a dropped CSV
-(tests/demo/flows/test_ingestion_flow.py), an unknown department or stage and broken YAML in
+(tests/demo/flow_runs/test_ingestion_flow.py), an unknown department or stage and broken YAML in
 configs/variables (tests/test_cli.py, tests/flows/test_variables_sync.py).
 """
 
