@@ -2,8 +2,13 @@
 
 Modules:
 
-- `airnub.cli.faults`: Faults a command ends with in one line: a Prefect server that stopped answering, a full disk.
+- `airnub.cli.checks`: A parsed command line checked once into a typed request (`airnub.commands.requests`), or answered here.
+- `airnub.cli.main`: The `airnub` command: run a department's flows, a parameterised notebook, or a sweep from the shell.
 - `airnub.cli.papermill_flags`: papermill's command line, as `airnub notebook` reads it: the flags it takes, the ones it refuses, and why.
+- `airnub.commands.execution`: The execution of a typed request: what the command line calls in its own process, and the warm runner in a child.
+- `airnub.commands.faults`: Faults a command ends with in one line: a Prefect server that stopped answering, a full disk.
+- `airnub.commands.outcomes`: How a command ends: its exit code, and one line on stderr for each problem (never a traceback for bad input).
+- `airnub.commands.requests`: The typed requests of the `airnub` command: one frozen dataclass per command kind, and their JSON form.
 - `airnub.orchestration.cache`: Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
 - `airnub.orchestration.config`: Flow configuration: a Prefect Variable per YAML file in configs/variables/, the file as fallback.
 - `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.

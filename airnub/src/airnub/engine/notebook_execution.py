@@ -37,9 +37,9 @@ from airnub.engine.run_records import (
     NotebookExecutionError,
     NotebookPathError,  # noqa: F401 (the runner's callers catch it from here)
     NotebookRun,
+    PreparedRun,
     cached_run,
     confine,  # noqa: F401 (flows check a notebook's path with it before a run)
-    PreparedRun,
     named_paths,
     prepare_run,  # noqa: F401 (what a caller makes before `run_notebook`)
 )
@@ -231,7 +231,7 @@ def _store(cache: RunCache, run: PreparedRun, result: NotebookRun, written: list
 # %% ../../../nbs/engine/45_notebook_execution.ipynb #c020a
 def _execute_and_record(run: PreparedRun, run_dir: Path, private: Path, cell_timeout: int, record: dict,
                         roots: list[Path], reason: str, started: float) -> tuple[NotebookRun, Exception | None, tuple]:
-    "Execute `run` into `run_dir` and write its run.json; return the run, its error (or None), and what it wrote and read."
+    "Execute `run` into `run_dir`, write its run.json; return the run, its error (or None), what it wrote and read."
     named = {str(path): file_state(path) for path in run.inputs}
     (private / run.notebook.name).write_text(run.text, encoding="utf-8")  # the code as read, which the key hashed
     output, html, values, error = _execute(run, private / run.notebook.name, run_dir, cell_timeout, record)
@@ -256,7 +256,7 @@ def run_notebook(
     watch: list[Path] | None = None,  # folders (the project's, its data's) whose files, with those of the notebook's
                                       # and the working folder, are what the run depends on when it opens them
 ) -> NotebookRun:
-    "Execute a prepared run into a fresh report folder (or return an earlier run from `cache` if nothing it read changed)."
+    "Execute a prepared run into a fresh report folder (or return the earlier run from `cache`: nothing it read moved)."
     started, cell_timeout, reason = time.monotonic(), check_cell_timeout(cell_timeout), "ran: asked to run again"
     if cache and use_cache:
         hit, reason = cached_run(cache, run.key, run.parts)

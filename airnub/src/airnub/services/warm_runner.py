@@ -7,15 +7,15 @@ project's own module files. A child keeps those modules while none of their file
 did, it forgets them all and imports the project's code fresh from disk: an edited notebook,
 exported, is what the next command runs.
 
-A command (`forward`) connects over a Unix socket and passes its argv, working directory,
-environment and its stdin, stdout and stderr (SCM_RIGHTS); the runner forks a child that takes
-them over, runs `airnub.cli.main.execute(argv)` against the runner's Prefect server, and the exit code
-goes back to the command. Ctrl-C in the command reaches the child as SIGINT; a command that dies
-(kill -9) closes its socket, and the runner then stops the child and everything in its process
-group, so no run outlives the command that asked for it. The runner reads requests without blocking
-(`runner_protocol`), so no client can crash, drain or stall it. A child dies with the runner
-(kill -9 of the runner stops its runs) and, as a child subreaper, stops whatever its run left behind
-when it ends (`processes`); the runner, a subreaper too, kills what a child it reaped left orphaned.
+A command (`forward`) connects over a Unix socket and passes its typed request (checked once, by the command
+line), working directory, environment and its stdin, stdout and stderr (SCM_RIGHTS); the runner forks a child
+that takes them over, runs `airnub.commands.execution.execute(request)` against the runner's Prefect server,
+and the exit code goes back to the command. Ctrl-C in the command reaches the child as SIGINT; a command that
+dies (kill -9) closes its socket, and the runner then stops the child and everything in its process group, so
+no run outlives the command that asked for it. The runner reads requests without blocking (`runner_protocol`),
+so no client can crash, drain or stall it. A child dies with the runner (kill -9 of the runner stops its runs)
+and, as a child subreaper, stops whatever its run left behind when it ends (`processes`); the runner, a
+subreaper too, kills what a child it reaped left orphaned.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from airnub.services.processes import (
     signal_all,
     sweep,
 )
-from airnub.services.warm_runner_protocol import Arriving, Request, RequestError, close_quietly, peer_uid
+from airnub.services.warm_runner_protocol import Arriving, Envelope, RequestError, close_quietly, peer_uid
 
 KEEP = {"flows"}  # the namespace of the project's flows: its departments are what is imported again
 PRELOADED: dict[str, tuple | None] = {}  # project module -> its file's signature when preloaded
@@ -50,7 +50,7 @@ MAX_ARRIVING = 32  # requests read at once; a further connection drops the oldes
 
 def preload() -> None:
     """Import every flow and what the commands and a flow's first call use; note the project's module files."""
-    import airnub.cli.main  # noqa: F401  the command itself, and what it imports lazily:
+    import airnub.commands.execution  # noqa: F401  what runs a request, and what it imports lazily:
     import airnub.orchestration.notebook_flow  # noqa: F401
     import airnub.orchestration.secrets  # noqa: F401
     import airnub.orchestration.sweep_flow  # noqa: F401
@@ -108,7 +108,7 @@ def _fresh_project_code() -> None:
             del sys.modules[name]
 
 
-def _child(request: Request, api_url: str) -> int:
+def _child(request: Envelope, api_url: str) -> int:
     """In the forked child: take over the command's stdio, folder and environment, and run it."""
     os.setpgid(0, 0)
     become_subreaper()  # what the run leaves orphaned (a daemon a notebook forked) is ours to stop at the end
@@ -126,19 +126,19 @@ def _child(request: Request, api_url: str) -> int:
         return 2
     os.environ.clear()
     os.environ.update(request.env, PREFECT_API_URL=api_url)
-    sys.argv = ["airnub", *request.argv]
+    sys.argv = ["airnub", request.command.kind]
     import prefect.context
     from prefect.logging.configuration import setup_logging
 
     _fresh_project_code()
     prefect.context.refresh_global_settings_context()  # the command's PREFECT_* settings, this runner's API
     setup_logging(incremental=False)  # log handlers on the command's stderr
-    from airnub.cli.main import execute
+    from airnub.commands.execution import execute
 
-    return execute(request.argv)
+    return execute(request.command)
 
 
-def _run_child(request: Request, api_url: str) -> None:
+def _run_child(request: Envelope, api_url: str) -> None:
     code = 1
     try:
         code = _child(request, api_url)
@@ -250,7 +250,7 @@ def _receive(pending: Arriving, listener: socket.socket, arriving: dict[socket.s
             close_quietly(fd)
 
 
-def _start(request: Request, connection: socket.socket, listener: socket.socket,
+def _start(request: Envelope, connection: socket.socket, listener: socket.socket,
            arriving: dict[socket.socket, Arriving], children: dict[int, socket.socket | None], api_url: str) -> None:
     """Fork the child that runs `request`; tell the command it was taken (or, interrupted already, its exit)."""
     connection.settimeout(2)  # replies are a line each: a command that does not read them cannot stall us
