@@ -1,21 +1,17 @@
 """The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
 
-Importing Prefect costs 2-4 s, pandas and scikit-learn another second: more than the notebook a
-data scientist runs. `airnub server start` starts this runner beside the project's Prefect
-server. It imports every flow once (so that every library they use is loaded) and notes the
-project's own module files. A child keeps those modules while none of their files changed; when one
-did, it forgets them all and imports the project's code fresh from disk: an edited notebook,
-exported, is what the next command runs.
+Importing Prefect costs 2-4 s, pandas and scikit-learn another second: more than a notebook run. `airnub server
+start` starts this runner beside the project's Prefect server. It imports every flow once and notes the project's
+module files; a child keeps those modules while none of their files changed, else imports the project's code fresh
+from disk: an edited notebook, exported, is what the next command runs.
 
-A command (`forward`) connects over a Unix socket and passes its typed request (checked once, by the command
-line), working directory, environment and its stdin, stdout and stderr (SCM_RIGHTS); the runner forks a child
-that takes them over, runs `airnub.commands.execution.execute(request)` against the runner's Prefect server,
-and the exit code goes back to the command. Ctrl-C in the command reaches the child as SIGINT; a command that
-dies (kill -9) closes its socket, and the runner then stops the child and everything in its process group, so
-no run outlives the command that asked for it. The runner reads requests without blocking (`runner_protocol`),
-so no client can crash, drain or stall it. A child dies with the runner (kill -9 of the runner stops its runs)
-and, as a child subreaper, stops whatever its run left behind when it ends (`processes`); the runner, a
-subreaper too, kills what a child it reaped left orphaned.
+A command (`forward`) passes its typed request (checked once, by the command line), working directory, environment
+and stdio (SCM_RIGHTS); a forked child takes them over and runs `airnub.commands.execution.execute(request)`
+against the runner's Prefect server; the exit code goes back to the command. Ctrl-C reaches the child as SIGINT; a
+command that dies (kill -9) closes its socket, and the runner stops the child's process group, so no run outlives
+its command. Requests are read without blocking (`warm_runner_protocol`): no client can crash, drain or stall the
+runner. A child dies with the runner and, as a subreaper, stops what its run left behind (`processes`); the
+runner, a subreaper too, kills what a child it reaped left orphaned.
 """
 
 from __future__ import annotations
@@ -32,14 +28,7 @@ import time
 import traceback
 from pathlib import Path
 
-from airnub.services.processes import (
-    become_subreaper,
-    descendants,
-    descendants_except,
-    die_with_parent,
-    signal_all,
-    sweep,
-)
+from airnub.services.processes import become_subreaper, descendants, descendants_except, die_with_parent, signal_all, sweep
 from airnub.services.warm_runner_protocol import Arriving, Envelope, RequestError, close_quietly, peer_uid
 
 KEEP = {"flows"}  # the namespace of the project's flows: its departments are what is imported again
