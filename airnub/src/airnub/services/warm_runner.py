@@ -28,7 +28,14 @@ import time
 import traceback
 from pathlib import Path
 
-from airnub.services.processes import become_subreaper, descendants, descendants_except, die_with_parent, signal_all, sweep
+from airnub.services.processes import (
+    become_subreaper,
+    descendants,
+    descendants_except,
+    die_with_parent,
+    signal_all,
+    sweep,
+)
 from airnub.services.warm_runner_protocol import Arriving, Envelope, RequestError, close_quietly, peer_uid
 
 KEEP = {"flows"}  # the namespace of the project's flows: its departments are what is imported again
