@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from airnub.engine.kernels import KernelFolderError, kernel_dir, private_folder
-from airnub.engine.notebook_execution import run_notebook
+from airnub.engine.notebook_execution import prepare_run, run_notebook
 from airnub.testing.helpers import (
     AIRNUB,
     KERNEL,
@@ -77,8 +77,8 @@ def test_a_run_ignores_kernel_folders_another_user_made_first(second_user, tmp_p
     try:
         notebook = write_notebook(tmp_path / "where.ipynb", "pid_file: str = ''", REPORT_KERNEL,
                                   f"{RECORD}\nrecord('connection_file', get_connection_file())")
-        run = run_notebook(notebook, tmp_path / "reports", {"pid_file": str(tmp_path / "kernel")}, kernel_name=KERNEL,
-                           cell_timeout=120)
+        prepared = prepare_run(notebook, {"pid_file": str(tmp_path / "kernel")}, KERNEL)
+        run = run_notebook(prepared, tmp_path / "reports", cell_timeout=120)
         folder = Path(run.values["connection_file"]).parent
         assert folder not in hers and folder.name.startswith(f"airnub-kernels-{os.getpid()}-")
         info = folder.stat()

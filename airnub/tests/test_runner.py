@@ -22,16 +22,18 @@ from airnub.testing.helpers import AIRNUB, PROJECT_ROOT, airnub, kernels_of, wai
 FORWARD = """
 import sys
 from pathlib import Path
+from airnub.cli.main import request_of
 from airnub.services import warm_runner_protocol as runner_protocol
 
 runner_protocol.TAKE_SECONDS = float(sys.argv[2])
-sys.exit(runner_protocol.forward(Path(sys.argv[1]), sys.argv[3:]))
+sys.exit(runner_protocol.forward(Path(sys.argv[1]), request_of(sys.argv[3:])))
 """
+STATUS = ("server", "status")  # a command the runner answers at once: what the project's server is doing
 
 
 def forwarded(socket_path: str, *argv: str, take_seconds: float = 15,
               timeout: float = 60) -> tuple[int, str, str, float]:
-    """`airnub argv` sent to the runner at `socket_path` as a command sends it: (exit code, stdout, stderr, seconds)."""
+    """`airnub argv`, checked, sent to the runner at `socket_path` as a command sends it: (code, out, err, seconds)."""
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", FORWARD, socket_path, str(take_seconds), *argv], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=timeout)
@@ -66,7 +68,7 @@ def _refused(socket_path: str, *parts: tuple[bytes, list[int]]) -> None:
         assert b"started" not in answer, "the runner refuses the request and hangs up"
 
 
-REQUEST = json.dumps({"argv": ["--help"], "cwd": "/", "env": {}}).encode() + b"\n"
+REQUEST = json.dumps({"command": {"kind": "server", "action": "status"}, "cwd": "/", "env": {}}).encode() + b"\n"
 
 
 def test_hostile_requests_neither_crash_nor_drain_nor_stall_the_runner(runner, tmp_path):
@@ -87,17 +89,61 @@ def test_hostile_requests_neither_crash_nor_drain_nor_stall_the_runner(runner, t
         with socket.socket(socket.AF_UNIX) as slow:  # (c) a client that sends one byte, its stdio, then nothing
             slow.connect(socket_path)
             slow.sendall(REQUEST[:1])
-            code, stdout, stderr, seconds = forwarded(socket_path, "--help")
-            assert (code, "usage: airnub" in stdout) == (0, True), stderr
+            code, stdout, stderr, seconds = forwarded(socket_path, *STATUS)
+            assert (code, "the project's Prefect server is" in stdout) == (0, True), stderr
             assert seconds < 8, f"a command waited {seconds:.1f} s behind a slow client"
     assert wait_for(lambda: _open_fds(process) == before, 20), f"fds {_open_fds(process)} open, {before} before"
+
+
+UNCHECKED = """
+import sys
+from pathlib import Path
+from airnub.commands.requests import NotebookRequest
+from airnub.services.warm_runner_protocol import forward
+
+sys.exit(forward(Path(sys.argv[1]), NotebookRequest(notebook=3)))  # a request the command line never makes
+"""
+
+
+def _answer(socket_path: str, envelope: dict) -> list[dict]:
+    """The runner's replies to `envelope` sent as one line (no stdio follows), until it hangs up."""
+    with socket.socket(socket.AF_UNIX) as client:
+        client.settimeout(15)
+        client.connect(socket_path)
+        client.sendall(json.dumps(envelope).encode() + b"\n")
+        answer = b""
+        while chunk := client.recv(4096):
+            answer += chunk
+    return [json.loads(line) for line in answer.splitlines()]
+
+
+def test_the_runner_takes_a_checked_request_only_and_says_why_in_one_line(runner):
+    process, socket_path, _ = runner
+    base = {"cwd": "/", "env": {}}
+    refused = {
+        "a command line (argv) is not taken: the command line sends its checked request":
+            {"argv": ["notebook", "nbs/reports/model_evaluation.ipynb", "-p", "alpha", "0.1"], **base},
+        "notebook request: field 'notebook' must be str, got int": {"command": {"kind": "notebook", "notebook": 3,
+                                                                                "parameters": {}}, **base},
+        "run request: field 'department' is missing": {"command": {"kind": "run"}, **base},
+        "not a command request: expected an object whose kind is one of run, notebook, sweep, params, "
+        "variables-sync, blocks-setup, server, new": {"command": {"kind": "shell", "line": "rm -rf /"}, **base},
+    }
+    for reason, envelope in refused.items():
+        assert _answer(socket_path, envelope) == [{"refused": reason}], reason
+    done = subprocess.run([sys.executable, "-c", UNCHECKED, socket_path], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.splitlines() == ["airnub: the runner refused the command: notebook request: field 'notebook' "
+                                        "must be str, got int"], done.stderr
+    assert not _run_of(process.pid), "nothing ran"
 
 
 def test_a_command_says_in_one_line_when_the_runner_does_not_take_it(runner):
     process, socket_path, _ = runner
     process.suspend()  # a runner that accepts nothing (stopped, hung)
     try:
-        code, _, stderr, seconds = forwarded(socket_path, "--help", take_seconds=2, timeout=30)
+        code, _, stderr, seconds = forwarded(socket_path, *STATUS, take_seconds=2, timeout=30)
     finally:
         process.resume()
     assert code == 1 and seconds < 20, (code, seconds)
@@ -109,7 +155,7 @@ def test_ctrl_c_before_the_runner_takes_a_command_runs_nothing_and_says_so(runne
     process, socket_path, _ = runner
     process.suspend()  # the runner is busy: the command waits for it
     try:
-        command = subprocess.Popen([sys.executable, "-c", FORWARD, socket_path, "30", "--help"], cwd=PROJECT_ROOT,
+        command = subprocess.Popen([sys.executable, "-c", FORWARD, socket_path, "30", *STATUS], cwd=PROJECT_ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert wait_for(lambda: psutil.Process(command.pid).net_connections("unix"), 20), "the command connected"
         time.sleep(0.5)  # and sent its request
@@ -121,8 +167,8 @@ def test_ctrl_c_before_the_runner_takes_a_command_runs_nothing_and_says_so(runne
         "airnub: interrupted before the runner took the command; nothing ran", stderr
     time.sleep(1)
     assert not _run_of(process.pid) and stdout == "", "nothing ran"
-    code, stdout, stderr, _ = forwarded(socket_path, "--help")
-    assert (code, "usage: airnub" in stdout) == (0, True), stderr
+    code, stdout, stderr, _ = forwarded(socket_path, *STATUS)
+    assert (code, "the project's Prefect server is" in stdout) == (0, True), stderr
 
 
 LISTENER = """
@@ -149,7 +195,7 @@ def test_a_command_sends_nothing_to_a_runner_socket_another_user_serves(second_u
                                 stdout=subprocess.PIPE, text=True)
     try:
         assert listener.stdout.readline() == "ready\n"
-        code, _, stderr, _ = forwarded(str(path), "--help", timeout=30)
+        code, _, stderr, _ = forwarded(str(path), *STATUS, timeout=30)
         said, _ = listener.communicate(timeout=30)
     finally:
         listener.kill()

@@ -2,9 +2,18 @@
 
 Modules:
 
-- `airnub.cli.faults`: Faults a command ends with in one line: a Prefect server that stopped answering, a full disk.
+- `airnub.cli.checks`: A parsed command line checked once into a typed request (`airnub.commands.requests`), or answered here.
+- `airnub.cli.main`: The `airnub` command: run a department's flows, a parameterised notebook, or a sweep from the shell.
 - `airnub.cli.papermill_flags`: papermill's command line, as `airnub notebook` reads it: the flags it takes, the ones it refuses, and why.
 - `airnub.cli.settings_command`: `airnub settings`: the project's settings as the tool reads them (settings.ini plus AIRNUB_* overrides).
+- `airnub.commands.execution`: The execution of a typed request: what the command line calls in its own process, and the warm runner in a child.
+- `airnub.commands.faults`: Faults a command ends with in one line: a Prefect server that stopped answering, a full disk.
+- `airnub.commands.outcomes`: How a command ends: its exit code, and one line on stderr for each problem (never a traceback for bad input).
+- `airnub.commands.requests`: The typed requests of the `airnub` command: one frozen dataclass per command kind, and their JSON form.
+- `airnub.docs.build`: Stage the docs site's sources: every package notebook executed once, the guides beside them.
+- `airnub.docs.nav`: MkDocs hook: the nav from what exists. A nav section per folder of executed notebooks, so a new notebook is a page without editing the nav, and a "Pipelines" section of the departments' pipeline pictures; a guide mkdocs.yml lists that is not there (a project made without the demo has none of its guides) is left out of the nav, not a broken link.
+- `airnub.notebook_files.clean`: Clean notebooks the way git stores them: outputs cleared, then nbdev-clean.
+- `airnub.notebook_files.fresh`: Copy notebooks with their outputs cleared, for nbval.
 - `airnub.orchestration.cache`: Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
 - `airnub.orchestration.config`: Flow configuration: a Prefect Variable per YAML file in configs/variables/, the file as fallback.
 - `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.
@@ -28,6 +37,7 @@ Modules:
 - `airnub.services.server_identity`: What makes the project's server provably its own: a private state folder, a credential, the processes it started.
 - `airnub.services.warm_runner`: The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
 - `airnub.services.warm_runner_protocol`: The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`).
+- `airnub.services.worker`: `make worker`: Prefect's process worker, stopped once however many times its stop signal arrives.
 - `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped."""
 
 __version__ = "0.1.0"

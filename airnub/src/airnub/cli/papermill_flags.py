@@ -6,7 +6,6 @@ flag becomes is listed here once (docs/notebook-runs.md, "Coming from papermill"
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 PAIRS = {"-p": "text", "--parameter": "text", "--parameters": "text",
@@ -90,14 +89,6 @@ def kernel_note(asked: str | None, kernel: str) -> str | None:
         return None
     return (f"airnub: -k {asked}: the notebook runs in the project's kernel {kernel} instead (kernel_name in "
             "settings.ini), so that its packages are the project's")
-
-
-def deliver(executed: Path, output: Path) -> Path:
-    """A copy of the executed notebook at `output` (papermill's OUT), its papermill metadata naming that path."""
-    notebook = json.loads(executed.read_text(encoding="utf-8"))
-    notebook.setdefault("metadata", {}).setdefault("papermill", {})["output_path"] = str(output)
-    output.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return output
 
 
 def prepare_only(notebook: Path, output: Path | None, parameters: dict, kernel: str, report_mode: bool) -> Path:

@@ -28,7 +28,7 @@ from traitlets.config import Config
 
 from .dependencies import observed, read_opened
 from .kernels import IPCKernelManager, kernel_dir, stop_kernels_now
-from .notebook_parameters import NotebookParameterError, check_parameters
+from .notebook_parameters import NotebookParameterError
 from .notebook_values import recorded_values
 from .report_html import render_html, title_parameter
 from .run_cache import RunCache, library_versions
@@ -37,11 +37,11 @@ from airnub.engine.run_records import (
     NotebookExecutionError,
     NotebookPathError,  # noqa: F401 (the runner's callers catch it from here)
     NotebookRun,
+    PreparedRun,
     cached_run,
     confine,  # noqa: F401 (flows check a notebook's path with it before a run)
     named_paths,
-    run_inputs,
-    run_key,
+    prepare_run,  # noqa: F401 (what a caller makes before `run_notebook`)
 )
 from .storage import file_state, write_json
 
@@ -171,11 +171,11 @@ def _publish(partial: Path, output: Path, notebook: Path) -> None:
         nbformat.write(nb, partial)  # a full disk raises here: `run_notebook` removes the run's files
     os.replace(partial, output)
 
-def _execute(notebook: Path, source: Path, run_dir: Path, parameters: dict, kernel_name: str, cell_timeout: int,
-             cwd: Path, report_mode: bool = False, record: dict | None = None
+def _execute(run: PreparedRun, source: Path, run_dir: Path, cell_timeout: int, record: dict | None = None
              ) -> tuple[Path, Path, dict, NotebookExecutionError | None]:
     """Run `source` (the notebook as read when the run started) into `run_dir`; return output, html, recorded values
     and the run's error (or None). `record`: the kernel records the files it opens (`dependencies.kernel_command`)."""
+    notebook, report_mode = run.notebook, run.report_mode
     output, html = run_dir / notebook.name, run_dir / f"{notebook.stem}.html"
     partial = run_dir / f".partial.{notebook.name}"  # papermill writes as it goes; readers see the whole file only
     config = Config({"IPCKernelManager": {"record_opens": record}}) if record else Config()
@@ -183,8 +183,8 @@ def _execute(notebook: Path, source: Path, run_dir: Path, parameters: dict, kern
         # on Ctrl-C (or a stop) the kernel goes too, and the exception leaves before a partial report is published;
         # report mode hides the code cells in the notebook as papermill's does (`jupyter.source_hidden`)
         in_own_thread(papermill.execute_notebook, on_interrupt=stop_kernels_now, input_path=source,
-                      output_path=partial, parameters=parameters, kernel_name=kernel_name, config=config,
-                      execution_timeout=cell_timeout, cwd=cwd, language="python", report_mode=report_mode,
+                      output_path=partial, parameters=run.parameters, kernel_name=run.kernel_name, config=config,
+                      execution_timeout=cell_timeout, cwd=run.cwd, language="python", report_mode=report_mode,
                       progress_bar=False, log_output=False, kernel_manager_class=IPCKernelManager)
         error = None
     except Exception as failure:
@@ -194,72 +194,85 @@ def _execute(notebook: Path, source: Path, run_dir: Path, parameters: dict, kern
     if partial.exists():
         _publish(partial, output, notebook)
     if output.exists():
-        title = title_parameter(notebook, parameters)
+        title = title_parameter(notebook, run.parameters, run.defaults)
         render_html(output, html, title, report_mode=report_mode)
         if report_mode:  # the page without code for readers; everything beside it for the notebook's authors
             render_html(output, run_dir / f"{notebook.stem}.full.html", title, developer_notes=True)
     return output, html, recorded_values(output) if output.exists() else {}, error
 
 # %% ../../../nbs/engine/45_notebook_execution.ipynb #c020
-def run_notebook(
-    notebook: Path,  # the parameterised notebook to run
-    reports_root: Path,  # the project's reports folder
-    parameters: dict | None = None,  # values for the notebook's `parameters` cell
-    kernel_name: str = "python3",  # Jupyter kernel to run in, whatever the notebook's metadata says
-    cell_timeout: int = 600,  # seconds one cell may run before the run fails
-    cwd: Path | None = None,  # working directory of the kernel; the notebook's folder when None
-    inputs: list[Path] | None = None,  # files the notebook reads that no parameter names
-    cache: RunCache | None = None,  # where earlier runs are remembered; no caching when None
-    use_cache: bool = True,  # False: run even when an identical earlier run is cached
-    from_text: bool = False,  # True when parameter values are text to convert (command line)
-    report_mode: bool = False,  # True: the HTML shows no code (`<notebook>.full.html` beside it does)
-    watch: list[Path] | None = None,  # folders (the project's, its data's) whose files, with those of the notebook's
-                                      # and the working folder, are what the run depends on when it opens them
-) -> NotebookRun:
-    "Run `notebook` into a fresh report folder (or return an earlier run from `cache` if nothing it read changed)."
-    notebook, started = Path(notebook), time.monotonic()
-    if not notebook.is_file():
-        raise FileNotFoundError(f"notebook not found: {notebook}")
-    parameters, cell_timeout = check_parameters(notebook, parameters or {}, from_text), check_cell_timeout(cell_timeout)
-    cwd = Path(cwd or notebook.parent).resolve()
-    text, code_state = notebook.read_text(encoding="utf-8"), file_state(notebook)  # the key and the kernel see this
-    named = {str(path): file_state(path) for path in run_inputs(notebook, parameters, inputs or [], cwd)}
-    key, parts = run_key(notebook, parameters, kernel_name, report_mode, cwd, text)
-    reason = "ran: asked to run again"
-    if cache and use_cache:
-        hit, reason = cached_run(cache, key, parts)
-        if hit:
-            return hit
+def _report_folder(reports_root: Path, notebook: Path) -> Path:
+    "A new folder for the run's report, or ReportFolderError naming the setting to change."
     try:
-        run_dir = new_run_dir(reports_root, notebook)
+        return new_run_dir(reports_root, notebook)
     except OSError as error:
         raise ReportFolderError(f"{reports_root}: cannot create the run's report folder there ({error.strerror}); "
                                 f"choose a folder you can write (reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)"
                                 ) from error
-    roots = sorted({notebook.parent.resolve(), cwd, *(Path(folder).resolve() for folder in watch or [])},
+
+def _recording(run: PreparedRun, private: Path, watch: list[Path], skip: list[Path]) -> tuple[dict, list[Path]]:
+    "What the kernel records (the files it opens below the roots, but not under `skip`), and the roots."
+    roots = sorted({run.notebook.parent, run.cwd, *(Path(folder).resolve() for folder in watch)},
                    key=lambda folder: -len(folder.parts))  # the nearest folder names a module
+    named = named_paths(run.notebook, run.parameters, run.cwd, run.defaults)
+    return {"out": str(private / "opened.jsonl"), "roots": [str(p) for p in roots],
+            "skip": [str(Path(p).resolve()) for p in skip],
+            "files": [str(p) for p in named if not p.is_dir()]}, roots  # the tables its parameters name
+
+def _store(cache: RunCache, run: PreparedRun, result: NotebookRun, written: list[Path], depends: dict, stale: str
+           ) -> None:
+    "Remember a completed run under its key: its record, its outputs and what it read."
+    record = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(result).items()}
+    outputs = [result.output_notebook, result.html, *([result.full_html] if run.report_mode else []),
+               *(p for p in written if p.exists())]
+    cache.store("notebooks", run.key, record, outputs=outputs, depends=depends, parts=run.parts, stale=stale,
+                note="notebook changed during its last run" if file_state(run.notebook) != run.code_state else "")
+
+# %% ../../../nbs/engine/45_notebook_execution.ipynb #c020a
+def _execute_and_record(run: PreparedRun, run_dir: Path, private: Path, cell_timeout: int, record: dict,
+                        roots: list[Path], reason: str, started: float) -> tuple[NotebookRun, Exception | None, tuple]:
+    "Execute `run` into `run_dir`, write its run.json; return the run, its error (or None), what it wrote and read."
+    named = {str(path): file_state(path) for path in run.inputs}
+    (private / run.notebook.name).write_text(run.text, encoding="utf-8")  # the code as read, which the key hashed
+    output, html, values, error = _execute(run, private / run.notebook.name, run_dir, cell_timeout, record)
+    opened = read_opened(Path(record["out"]))
+    depends, written, stale = observed(opened, named, roots) if opened is not None else (
+        {}, [], "its kernel did not record the files it read")
+    result = NotebookRun(run.notebook, run_dir, output, html, run_dir / "run.json", run.parameters, values,
+                         round(time.monotonic() - started, 3), report_mode=run.report_mode, reason=reason)
+    write_json({**run.parts, "status": "failed" if error else "completed", "error": str(error or ""), "values": values,
+                "reason": reason, "depends": depends, "changed_during_run": stale,
+                "duration_seconds": result.duration_seconds, "finished_at": datetime.now(UTC).isoformat(),
+                "versions": {**library_versions(), "papermill": version("papermill")}}, result.manifest)
+    return result, error, (written, depends, stale)
+
+# %% ../../../nbs/engine/45_notebook_execution.ipynb #c020b
+def run_notebook(
+    run: PreparedRun,  # the run, checked and keyed from one reading of the notebook (`run_records.prepare_run`)
+    reports_root: Path,  # the project's reports folder
+    cell_timeout: int = 600,  # seconds one cell may run before the run fails
+    cache: RunCache | None = None,  # where earlier runs are remembered; no caching when None
+    use_cache: bool = True,  # False: run even when an identical earlier run is cached
+    watch: list[Path] | None = None,  # folders (the project's, its data's) whose files, with those of the notebook's
+                                      # and the working folder, are what the run depends on when it opens them
+) -> NotebookRun:
+    "Execute a prepared run into a fresh report folder (or return the earlier run from `cache`: nothing it read moved)."
+    started, cell_timeout, reason = time.monotonic(), check_cell_timeout(cell_timeout), "ran: asked to run again"
+    if cache and use_cache:
+        hit, reason = cached_run(cache, run.key, run.parts)
+        if hit:
+            return hit
+    run_dir = _report_folder(reports_root, run.notebook)
     private = Path(tempfile.mkdtemp(dir=kernel_dir()))  # the code as read, and what the kernel opens
-    record = {"out": str(private / "opened.jsonl"), "roots": [str(p) for p in roots],
-              "skip": [str(Path(reports_root).resolve()), *([str(cache.directory.resolve())] if cache else [])],
-              "files": [str(p) for p in named_paths(notebook, parameters, cwd) if not p.is_dir()]}  # named tables
+    record, roots = _recording(run, private, watch or [], [reports_root, *([cache.directory] if cache else [])])
     try:
-        (private / notebook.name).write_text(text, encoding="utf-8")
-        output, html, values, error = _execute(notebook, private / notebook.name, run_dir, parameters, kernel_name,
-                                               cell_timeout, cwd, report_mode, record)
-        opened = read_opened(Path(record["out"]))
-        depends, written, stale = observed(opened, named, roots) if opened is not None else (
-            {}, [], "its kernel did not record the files it read")
-        run = NotebookRun(notebook, run_dir, output, html, run_dir / "run.json", parameters, values,
-                          round(time.monotonic() - started, 3), report_mode=report_mode, reason=reason)
-        write_json({**parts, "status": "failed" if error else "completed", "error": str(error or ""), "values": values,
-                    "reason": reason, "depends": depends, "changed_during_run": stale,
-                    "duration_seconds": run.duration_seconds, "finished_at": datetime.now(UTC).isoformat(),
-                    "versions": {**library_versions(), "papermill": version("papermill")}}, run.manifest)
+        result, error, (written, depends, stale) = _execute_and_record(run, run_dir, private, cell_timeout, record,
+                                                                       roots, reason, started)
     except OSError as failure:
         if not _no_space(failure):
             raise
         shutil.rmtree(run_dir, ignore_errors=True)  # a half-written report would keep the disk full for the next run
-        raise NoSpaceError(f"no space left in {reports_root} (writing the report of {notebook.name}); the run's "
+        raise NoSpaceError(f"no space left in {reports_root} (writing the report of {run.notebook.name}); the run's "
                            "half-written files were removed: free some space there, or choose another folder "
                            "(reports_dir in settings.ini, or AIRNUB_REPORTS_DIR)") from None
     finally:
@@ -267,8 +280,5 @@ def run_notebook(
     if error:
         raise error
     if cache:
-        result = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(run).items()}
-        outputs = [output, html, *([run.full_html] if report_mode else []), *(p for p in written if p.exists())]
-        cache.store("notebooks", key, result, outputs=outputs, depends=depends, parts=parts, stale=stale,
-                    note="notebook changed during its last run" if file_state(notebook) != code_state else "")
-    return run
+        _store(cache, run, result, written, depends, stale)
+    return result

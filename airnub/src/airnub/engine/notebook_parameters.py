@@ -33,8 +33,8 @@ from .secret_rules import looks_secret, secret_in
 
 # %% auto #0
 __all__ = ['PARAMETER_LIMIT_BYTES', 'PARAMETERS_LIMIT_BYTES', 'Expression', 'Parameter', 'NotebookParameterError',
-           'parameters_cell', 'read_contract', 'within_size_limits', 'check_parameters', 'command_line_parameters',
-           'expand_grid', 'check_grid']
+           'parameters_cell', 'read_contract', 'within_size_limits', 'check_parameters', 'check_values',
+           'command_line_parameters', 'expand_grid', 'check_grid']
 
 # %% ../../../nbs/engine/40_notebook_parameters.ipynb #c008
 @dataclass(frozen=True)
@@ -116,10 +116,13 @@ def _parameter(name: str, bound: list[Binding], code: str, comments: dict[int, s
                      looks_secret(name) and not not_secret, spec, annotation is not None, not_secret)
 
 # %% ../../../nbs/engine/40_notebook_parameters.ipynb #c011
-def parameters_cell(notebook: Path) -> str | None:
+def parameters_cell(
+    notebook: Path,  # the notebook (named in errors)
+    text: str | None = None,  # its content as already read (a run reads it once); None: read it now
+) -> str | None:
     "Source of the cell tagged `parameters` in `notebook`, or None when it has none."
     try:  # plain JSON, not nbformat: its schema validator takes seconds to import, longer than this whole check
-        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8") if text is None else text)["cells"]
         found = [c for c in cells if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as error:
         reason = (f"not JSON: {error.msg}" if isinstance(error, json.JSONDecodeError)
@@ -133,9 +136,10 @@ def parameters_cell(notebook: Path) -> str | None:
 
 def read_contract(
     notebook: Path,  # a notebook with a cell tagged `parameters`
+    text: str | None = None,  # its content as already read; None: read it now
 ) -> dict[str, Parameter] | None:
     "The parameters `notebook` declares (every name its parameters cell binds), by name; None when it has none."
-    source = parameters_cell(notebook)
+    source = parameters_cell(notebook, text)
     if source is None:
         return None
     code = _kernel_source(source)
@@ -216,8 +220,7 @@ def _unknown(notebook: Path, name: str, contract: dict[str, Parameter]) -> str:
     shown = os.path.relpath(notebook) if Path(notebook).resolve().is_relative_to(Path.cwd()) else notebook
     return f"{notebook}: unknown parameter {name!r}; {nearest}; all {len(contract)}: `airnub params {shown}`"
 
-def _check_all(notebook: Path, given: dict[str, tuple[Any, str]]) -> dict[str, Any]:
-    contract = read_contract(notebook)
+def _check_all(notebook: Path, given: dict[str, tuple[Any, str]], contract: dict | None) -> dict[str, Any]:
     if given and contract is None:
         raise NotebookParameterError(f"{notebook}: has no cell tagged 'parameters', so it takes no parameters "
                                      f"(given: {', '.join(map(str, given))})")
@@ -239,7 +242,17 @@ def check_parameters(
     from_text: bool = False,  # True when the values are `-p` text from the command line
 ) -> dict[str, Any]:
     "`values` checked against the notebook's contract and converted to the declared types."
-    return _check_all(notebook, {name: (value, "text" if from_text else "typed") for name, value in values.items()})
+    return check_values(notebook, read_contract(notebook), values, from_text)
+
+def check_values(
+    notebook: Path,  # the notebook (named in errors)
+    contract: dict[str, Parameter] | None,  # its contract, as `read_contract` returned it
+    values: dict[str, Any],  # parameter values by name
+    from_text: bool = False,  # True when the values are `-p` text from the command line
+) -> dict[str, Any]:
+    "`check_parameters` against a contract already read: a run parses its parameters cell once."
+    return _check_all(notebook, {name: (value, "text" if from_text else "typed") for name, value in values.items()},
+                      contract)
 
 # %% ../../../nbs/engine/40_notebook_parameters.ipynb #c025
 def _read_parameters_file(file: str | Path) -> dict:
@@ -282,7 +295,7 @@ def command_line_parameters(
         raise NotebookParameterError(str(error)) from None
     given |= {name: (value, "text") for name, value in text}
     given |= {name: (value, "raw") for name, value in raw}
-    return _check_all(notebook, given)
+    return _check_all(notebook, given, read_contract(notebook))
 
 # %% ../../../nbs/engine/40_notebook_parameters.ipynb #c028
 def expand_grid(

@@ -37,9 +37,11 @@ def first_heading(nb: nbformat.NotebookNode) -> str | None:
 def title_parameter(
     notebook: Path,  # the source notebook
     parameters: dict,  # the values injected into it
+    defaults: dict | None = None,  # the defaults of its parameters, when already read; None: read them now
 ) -> str | None:
     "The run's `title` parameter (given, else its default) when it is non-empty text, else None."
-    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
+    if defaults is None:
+        defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
     title = {**defaults, **parameters}.get("title")
     return title.strip() if isinstance(title, str) and title.strip() else None
 

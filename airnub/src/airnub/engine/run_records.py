@@ -10,17 +10,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .notebook_parameters import read_contract
+from .notebook_parameters import Parameter, check_values, read_contract
 from airnub.engine.run_cache import (
     RunCache,
     hash_value,
     library_versions,
     notebook_code_fingerprint,
 )
+from .storage import file_state
 
 # %% auto #0
 __all__ = ['PATH_FIELDS', 'NotebookPathError', 'confine', 'NotebookRun', 'NotebookExecutionError', 'input_files',
-           'declared_inputs', 'named_paths', 'run_inputs', 'run_key', 'cached_run']
+           'declared_inputs', 'defaults_of', 'named_paths', 'run_inputs', 'run_key', 'cached_run', 'PreparedRun',
+           'prepare_run']
 
 # %% ../../../nbs/engine/44_run_records.ipynb #c005
 class NotebookPathError(ValueError):
@@ -76,26 +78,31 @@ def input_files(parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
 
 _DECLARED = re.compile(r"^#\s*airnub-inputs:(.*)$", re.MULTILINE)
 
-def declared_inputs(notebook: Path) -> list[Path]:
-    "Files `notebook` declares it reads: `# airnub-inputs: a.csv, data/b.parquet` in a code cell, beside the notebook."
-    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+def declared_inputs(notebook: Path, text: str | None = None) -> list[Path]:
+    "Files `notebook` (as read: `text`) declares it reads: `# airnub-inputs: a.csv` in a code cell, beside it."
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8") if text is None else text).get("cells", [])
     sources = ["".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"]
     names = [name.strip() for source in sources for line in _DECLARED.findall(source) for name in line.split(",")]
     return [Path(notebook).parent / name for name in names if name]
 
-def named_paths(notebook: Path, parameters: dict, cwd: Path) -> list[Path]:
+def defaults_of(contract: dict[str, Parameter] | None) -> dict:
+    "The default of each parameter of a contract (`read_contract`), by name."
+    return {name: declared.default for name, declared in (contract or {}).items()}
+
+def named_paths(notebook: Path, parameters: dict, cwd: Path, defaults: dict | None = None) -> list[Path]:
     "Every path a parameter's text (given or default) could name from `cwd`, existing or not (a file a run writes)."
-    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
+    defaults = defaults_of(read_contract(notebook)) if defaults is None else defaults
     texts = [v for v in {**defaults, **parameters}.values() if isinstance(v, str) and v and "\0" not in v]
     def could_name(text: str) -> bool:  # a path this file system can hold (a long title names none)
         return len(text) < 1024 and "\n" not in text and all(len(part.encode()) <= 255 for part in Path(text).parts)
 
     return sorted({(cwd / text).resolve() for text in texts if could_name(text)})
 
-def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path) -> list[Path]:
+def run_inputs(notebook: Path, parameters: dict, inputs: list[Path], cwd: Path, defaults: dict | None = None,
+               text: str | None = None) -> list[Path]:
     "Every file a run of `notebook` depends on: given, declared in the notebook, or named by a parameter's value."
-    defaults = {name: declared.default for name, declared in (read_contract(notebook) or {}).items()}
-    return input_files({**defaults, **parameters}, [*inputs, *declared_inputs(notebook)], cwd)
+    defaults = defaults_of(read_contract(notebook, text)) if defaults is None else defaults
+    return input_files({**defaults, **parameters}, [*inputs, *declared_inputs(notebook, text)], cwd)
 
 def run_key(
     notebook: Path,  # the notebook
@@ -124,3 +131,46 @@ def cached_run(
         return None, reason
     paths = {name: Path(hit["result"][name]) for name in PATH_FIELDS}
     return NotebookRun(**{**hit["result"], **paths, "from_cache": True, "reason": reason}), reason
+
+# %% ../../../nbs/engine/44_run_records.ipynb #c014q
+@dataclass(frozen=True)
+class PreparedRun:
+    "A run checked and keyed before it starts: the notebook as read once, its contract, values, inputs and key."
+    notebook: Path  # the notebook, resolved
+    text: str  # its content as read: the kernel runs this, the key hashes this
+    code_state: tuple | None  # its `file_state` when read (a change during the run is noted in the cache)
+    contract: dict[str, Parameter] | None  # its parameters cell, parsed; None when it has none
+    parameters: dict  # the values, checked against the contract and converted
+    cwd: Path  # the kernel's working folder
+    kernel_name: str  # the kernel it runs in
+    report_mode: bool  # True: the page shows no code
+    inputs: list[Path]  # every file it depends on: given, declared, or named by a parameter
+    key: str  # the run's key (`run_key`)
+    parts: dict  # the key's parts
+
+    @property
+    def defaults(self) -> dict:
+        "The default of each parameter the notebook declares."
+        return defaults_of(self.contract)
+
+# %% ../../../nbs/engine/44_run_records.ipynb #c014r
+def prepare_run(
+    notebook: Path,  # the parameterised notebook
+    parameters: dict | None = None,  # values for its `parameters` cell
+    kernel_name: str = "python3",  # the kernel it runs in
+    report_mode: bool = False,  # True: the page shows no code (another run than one with code)
+    cwd: Path | None = None,  # the kernel's working folder; the notebook's folder when None
+    inputs: list[Path] | None = None,  # files it reads that no parameter names
+    from_text: bool = False,  # True when the values are `-p` text from the command line
+) -> PreparedRun:
+    "`notebook` read once: its parameters checked, its inputs listed and its key computed; FileNotFoundError if absent."
+    notebook = Path(notebook).resolve()
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook not found: {notebook}")
+    code_state, text = file_state(notebook), notebook.read_text(encoding="utf-8")
+    contract, cwd = read_contract(notebook, text), Path(cwd or notebook.parent).resolve()
+    checked = check_values(notebook, contract, parameters or {}, from_text)
+    depends = run_inputs(notebook, checked, inputs or [], cwd, defaults_of(contract), text)
+    key, parts = run_key(notebook, checked, kernel_name, report_mode, cwd, text)
+    return PreparedRun(notebook, text, code_state, contract, checked, cwd, kernel_name, report_mode, depends, key,
+                       parts)

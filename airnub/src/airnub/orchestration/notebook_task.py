@@ -22,9 +22,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
 from airnub.engine.notebook_execution import NotebookExecutionError, NotebookRun, confine, run_notebook
-from airnub.engine.notebook_parameters import check_parameters
 from airnub.engine.run_cache import RunCache
-from airnub.engine.run_records import cached_run, run_inputs, run_key
+from airnub.engine.run_records import cached_run, prepare_run
 from airnub.engine.settings import load_settings
 from airnub.orchestration.cache import watched
 from airnub.orchestration.plan import SERVED, Verdict, follows_its_inputs, planned, plans_with
@@ -43,13 +42,11 @@ def plan_notebook(notebook: Path, parameters: dict | None = None, inputs: list[P
     """What a run would do with this call of `run_notebook_task`: its cache verdict, with no kernel started."""
     settings = load_settings()
     notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
-    parameters = check_parameters(notebook, parameters or {}, from_text)
-    folder = Path(cwd or notebook.parent).resolve()
-    reads = [notebook, *run_inputs(notebook, parameters, inputs or [], folder)]
+    run = prepare_run(notebook, parameters, settings.kernel_name, report_mode, cwd, inputs, from_text)
+    reads = [notebook, *run.inputs]
     if not use_cache:
         return Verdict(True, "would run: asked to run again", reads=reads)
-    hit, reason = cached_run(RunCache(settings.paths.cache),
-                             *run_key(notebook, parameters, settings.kernel_name, report_mode, folder))
+    hit, reason = cached_run(RunCache(settings.paths.cache), run.key, run.parts)
     if hit is None:
         return Verdict(True, f"would run: {reason.removeprefix('ran: ')}", reads=reads)
     try:  # what it read while it ran, from its run's record
@@ -74,10 +71,9 @@ def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: li
     notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
     timeout = settings.cell_timeout_seconds if cell_timeout is None else cell_timeout  # 0 is refused, not unset
     try:
-        run = run_notebook(notebook, settings.paths.reports, parameters, kernel_name=settings.kernel_name,
-                           cell_timeout=timeout, cwd=cwd,
-                           inputs=inputs, cache=RunCache(settings.paths.cache), use_cache=use_cache,
-                           from_text=from_text, report_mode=report_mode, watch=watched(settings.paths))
+        prepared = prepare_run(notebook, parameters, settings.kernel_name, report_mode, cwd, inputs, from_text)
+        run = run_notebook(prepared, settings.paths.reports, timeout, cache=RunCache(settings.paths.cache),
+                           use_cache=use_cache, watch=watched(settings.paths))
     except NotebookExecutionError as error:
         create_markdown_artifact(key=artifact_key("failed", notebook.stem), markdown=f"### {notebook.name} failed\n\n"
                                  f"```\n{error}\n```\n", description=f"Failure of {notebook.name}")

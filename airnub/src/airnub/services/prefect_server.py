@@ -174,7 +174,7 @@ def client_environment(env: dict | None = None) -> dict:
     env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     env.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "papermill")
     # one retry per API call, not Prefect's 5 (2 + 4 + ... + 32 s): a server that stopped answering ends the
-    # command in seconds (airnub/src/airnub/cli/faults.py), not minutes; the project's server does not answer "busy"
+    # command in seconds (airnub.commands.faults), not minutes; the project's server does not answer "busy"
     env.setdefault("PREFECT_CLIENT_MAX_RETRIES", "1")
     return env
 

@@ -1,21 +1,17 @@
 """The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
 
-Importing Prefect costs 2-4 s, pandas and scikit-learn another second: more than the notebook a
-data scientist runs. `airnub server start` starts this runner beside the project's Prefect
-server. It imports every flow once (so that every library they use is loaded) and notes the
-project's own module files. A child keeps those modules while none of their files changed; when one
-did, it forgets them all and imports the project's code fresh from disk: an edited notebook,
-exported, is what the next command runs.
+Importing Prefect costs 2-4 s, pandas and scikit-learn another second: more than a notebook run. `airnub server
+start` starts this runner beside the project's Prefect server. It imports every flow once and notes the project's
+module files; a child keeps those modules while none of their files changed, else imports the project's code fresh
+from disk: an edited notebook, exported, is what the next command runs.
 
-A command (`forward`) connects over a Unix socket and passes its argv, working directory,
-environment and its stdin, stdout and stderr (SCM_RIGHTS); the runner forks a child that takes
-them over, runs `airnub.cli.main.execute(argv)` against the runner's Prefect server, and the exit code
-goes back to the command. Ctrl-C in the command reaches the child as SIGINT; a command that dies
-(kill -9) closes its socket, and the runner then stops the child and everything in its process
-group, so no run outlives the command that asked for it. The runner reads requests without blocking
-(`runner_protocol`), so no client can crash, drain or stall it. A child dies with the runner
-(kill -9 of the runner stops its runs) and, as a child subreaper, stops whatever its run left behind
-when it ends (`processes`); the runner, a subreaper too, kills what a child it reaped left orphaned.
+A command (`forward`) passes its typed request (checked once, by the command line), working directory, environment
+and stdio (SCM_RIGHTS); a forked child takes them over and runs `airnub.commands.execution.execute(request)`
+against the runner's Prefect server; the exit code goes back to the command. Ctrl-C reaches the child as SIGINT; a
+command that dies (kill -9) closes its socket, and the runner stops the child's process group, so no run outlives
+its command. Requests are read without blocking (`warm_runner_protocol`): no client can crash, drain or stall the
+runner. A child dies with the runner and, as a subreaper, stops what its run left behind (`processes`); the
+runner, a subreaper too, kills what a child it reaped left orphaned.
 """
 
 from __future__ import annotations
@@ -40,7 +36,7 @@ from airnub.services.processes import (
     signal_all,
     sweep,
 )
-from airnub.services.warm_runner_protocol import Arriving, Request, RequestError, close_quietly, peer_uid
+from airnub.services.warm_runner_protocol import Arriving, Envelope, RequestError, close_quietly, peer_uid
 
 KEEP = {"flows"}  # the namespace of the project's flows: its departments are what is imported again
 PRELOADED: dict[str, tuple | None] = {}  # project module -> its file's signature when preloaded
@@ -50,7 +46,7 @@ MAX_ARRIVING = 32  # requests read at once; a further connection drops the oldes
 
 def preload() -> None:
     """Import every flow and what the commands and a flow's first call use; note the project's module files."""
-    import airnub.cli.main  # noqa: F401  the command itself, and what it imports lazily:
+    import airnub.commands.execution  # noqa: F401  what runs a request, and what it imports lazily:
     import airnub.orchestration.notebook_flow  # noqa: F401
     import airnub.orchestration.secrets  # noqa: F401
     import airnub.orchestration.sweep_flow  # noqa: F401
@@ -108,7 +104,7 @@ def _fresh_project_code() -> None:
             del sys.modules[name]
 
 
-def _child(request: Request, api_url: str) -> int:
+def _child(request: Envelope, api_url: str) -> int:
     """In the forked child: take over the command's stdio, folder and environment, and run it."""
     os.setpgid(0, 0)
     become_subreaper()  # what the run leaves orphaned (a daemon a notebook forked) is ours to stop at the end
@@ -126,19 +122,19 @@ def _child(request: Request, api_url: str) -> int:
         return 2
     os.environ.clear()
     os.environ.update(request.env, PREFECT_API_URL=api_url)
-    sys.argv = ["airnub", *request.argv]
+    sys.argv = ["airnub", request.command.kind]
     import prefect.context
     from prefect.logging.configuration import setup_logging
 
     _fresh_project_code()
     prefect.context.refresh_global_settings_context()  # the command's PREFECT_* settings, this runner's API
     setup_logging(incremental=False)  # log handlers on the command's stderr
-    from airnub.cli.main import execute
+    from airnub.commands.execution import execute
 
-    return execute(request.argv)
+    return execute(request.command)
 
 
-def _run_child(request: Request, api_url: str) -> None:
+def _run_child(request: Envelope, api_url: str) -> None:
     code = 1
     try:
         code = _child(request, api_url)
@@ -250,7 +246,7 @@ def _receive(pending: Arriving, listener: socket.socket, arriving: dict[socket.s
             close_quietly(fd)
 
 
-def _start(request: Request, connection: socket.socket, listener: socket.socket,
+def _start(request: Envelope, connection: socket.socket, listener: socket.socket,
            arriving: dict[socket.socket, Arriving], children: dict[int, socket.socket | None], api_url: str) -> None:
     """Fork the child that runs `request`; tell the command it was taken (or, interrupted already, its exit)."""
     connection.settimeout(2)  # replies are a line each: a command that does not read them cannot stall us

@@ -1,8 +1,10 @@
 """The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`).
 
-A command (`forward`) sends one line of JSON (argv, working folder, environment); once the runner
-answers that it read it, its stdin, stdout and stderr (SCM_RIGHTS); lines after them are signals it
-received (Ctrl-C). The runner reads each connection without blocking, inside its one select loop (`Arriving`),
+A command (`forward`) sends one line of JSON: its typed request (`airnub.commands.requests`, checked by the
+command line already), working folder and environment; once the runner answers that it read it, its stdin,
+stdout and stderr (SCM_RIGHTS); lines after them are signals it received (Ctrl-C). The runner never parses a
+command line: a line that is not a valid request of a known kind is answered {"refused": "one line"} and
+dropped. The runner reads each connection without blocking, inside its one select loop (`Arriving`),
 so a client that sends slowly or never delays no one: it is dropped after REQUEST_SECONDS. Whatever a
 client sends, the runner keeps only the first three fds of the stdio message and closes every other
 (more fds, fds with the request or on later chunks, a request refused), and a request that is not the
@@ -27,22 +29,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUEST_LIMIT = 4 << 20  # bytes: argv, working directory and environment
+from airnub.commands.requests import Request, RequestError, from_wire, to_wire
+
+REQUEST_LIMIT = 4 << 20  # bytes: the request, working directory and environment
 REQUEST_SECONDS = 10  # a command has this long to send its whole request
 STANDARD_STREAMS = 3  # stdin, stdout, stderr
 TAKE_SECONDS = 15  # a command waits this long for the runner to take its request
 FD_ROOM = socket.CMSG_SPACE(16 * array("i").itemsize)  # fds a message may carry; the kernel closes any beyond
 
 
-class RequestError(ValueError):
-    """A request the runner refuses; the message says why."""
-
-
 @dataclass
-class Request:
-    """A command to run: its argv, working folder, environment, stdio fds, and signals it got before it started."""
+class Envelope:
+    """A command to run: its typed request, working folder, environment, stdio fds, and signals it got before."""
 
-    argv: list[str]
+    command: Request
     cwd: str
     env: dict[str, str]
     fds: list[int]
@@ -59,17 +59,18 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and "\0" not in value
 
 
-def parse(line: bytes) -> Request:
-    """The request in `line` (its stdio follows); RequestError when it is not what a command sends."""
+def parse(line: bytes) -> Envelope:
+    """The envelope in `line` (its stdio follows); RequestError, in one line, when it is not what a command sends."""
     try:
-        request = json.loads(line)
+        sent = json.loads(line)
     except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise RequestError(f"not JSON ({type(error).__name__})") from None
-    if not (isinstance(request, dict) and isinstance(argv := request.get("argv"), list) and all(map(_text, argv))
-            and _text(cwd := request.get("cwd")) and isinstance(env := request.get("env"), dict)
+    if not (isinstance(sent, dict) and _text(cwd := sent.get("cwd")) and isinstance(env := sent.get("env"), dict)
             and all(_text(name) and _text(value) for name, value in env.items())):
-        raise RequestError("not a request: argv (a list of text), cwd (text) and env (text to text)")
-    return Request(argv, cwd, env, [])
+        raise RequestError("not a request: command (a typed request), cwd (text) and env (text to text)")
+    if "argv" in sent:
+        raise RequestError("a command line (argv) is not taken: the command line sends its checked request")
+    return Envelope(from_wire(sent.get("command")), cwd, env, [])
 
 
 class Arriving:
@@ -85,7 +86,7 @@ class Arriving:
         self.connection, self.data, self.request = connection, bytearray(), None
         self.deadline = time.monotonic() + REQUEST_SECONDS
 
-    def receive(self) -> Request | None:
+    def receive(self) -> Envelope | None:
         """Read what has arrived: the request once it and its stdio are whole, else None; RequestError when refused."""
         try:
             chunk, ancillary, _, _ = self.connection.recvmsg(65536, FD_ROOM)
@@ -117,7 +118,12 @@ class Arriving:
             if len(self.data) > REQUEST_LIMIT:
                 raise RequestError(f"request longer than {REQUEST_LIMIT} bytes")
             return None
-        self.request = parse(bytes(self.data[:end]))
+        try:
+            self.request = parse(bytes(self.data[:end]))
+        except RequestError as error:  # said in one line to the command, then dropped
+            with contextlib.suppress(OSError):
+                self.connection.send(json.dumps({"refused": str(error)}).encode() + b"\n")
+            raise
         del self.data[:end + 1]
         self.connection.send(b'{"stdio": true}\n')  # a line into an empty buffer: never blocks
         return None
@@ -146,14 +152,9 @@ def close_quietly(fd: int) -> None:
         pass
 
 
-def forward(socket_path: Path, argv: list[str]) -> int:
-    """Run `airnub argv` in the runner at `socket_path`, as if in this process; return its exit code."""
+def _interrupts(connection: socket.socket, sent: list[bool]) -> None:
+    """Ctrl-C (or a stop) before the runner took the command drops it; after, it goes to the runner (twice: KILL)."""
     interrupts: list[int] = []
-    connection = socket.socket(socket.AF_UNIX)
-
-    def tell(signum: int) -> None:
-        with contextlib.suppress(OSError):
-            connection.sendall(f"{signum if len(interrupts) == 1 else int(signal.SIGKILL)}\n".encode())
 
     def interrupt(signum: int, _frame: object) -> None:
         if not sent:  # the runner has not got the command: drop it (a request cut short is refused whole)
@@ -161,24 +162,39 @@ def forward(socket_path: Path, argv: list[str]) -> int:
         interrupts.append(signum)
         if len(interrupts) == 1:
             print("\nairnub: interrupted; stopping the run (Ctrl-C again to stop it at once)", file=sys.stderr)
-        tell(signum)
+        with contextlib.suppress(OSError):
+            connection.sendall(f"{signum if len(interrupts) == 1 else int(signal.SIGKILL)}\n".encode())
 
-    sent = False
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupt)
+
+
+def _hand_over(connection: socket.socket, replies: Iterator[dict], socket_path: Path, request: Request,
+               sent: list[bool]) -> dict:
+    """Send the request, then (once the runner read it) the stdio; the runner's next reply, or `{"exit": code}`."""
+    connection.connect(str(socket_path))
+    if (owner := peer_uid(connection)) != os.getuid():
+        print(f"airnub: the runner's socket {socket_path} is served by another user (uid {owner}); not sending "
+              "this command there. Remove the socket or run `airnub server stop`", file=sys.stderr)
+        return {"exit": 2}
+    envelope = {"command": to_wire(request), "cwd": os.getcwd(), "env": dict(os.environ)}
+    connection.sendall(json.dumps(envelope).encode() + b"\n")
+    if "refused" in (read := next(replies)):  # else {"stdio": true}: the runner read the request
+        print(f"airnub: the runner refused the command: {read['refused']}", file=sys.stderr)
+        return {"exit": 2}
+    socket.send_fds(connection, [b"\n"], [0, 1, 2])
+    sent.append(True)
+    return next(replies)  # {"started": pid}, or {"exit": 130}: interrupted before it started
+
+
+def forward(socket_path: Path, request: Request) -> int:
+    """Run the checked `request` in the runner at `socket_path`, as if in this process; return its exit code."""
+    connection, sent = socket.socket(socket.AF_UNIX), []
+    replies = _replies(connection)  # one reader: a reply may arrive in the same chunk as the one before
+    _interrupts(connection, sent)
     connection.settimeout(TAKE_SECONDS)
     try:
-        connection.connect(str(socket_path))
-        if (owner := peer_uid(connection)) != os.getuid():
-            print(f"airnub: the runner's socket {socket_path} is served by another user (uid {owner}); not sending "
-                  "this command there. Remove the socket or run `airnub server stop`", file=sys.stderr)
-            return 2
-        connection.sendall(json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode() + b"\n")
-        replies = _replies(connection)
-        next(replies)  # {"stdio": true}: the runner read the request
-        socket.send_fds(connection, [b"\n"], [0, 1, 2])
-        sent = True
-        if "exit" in (taken := next(replies)):  # interrupted before it started
+        if "exit" in (taken := _hand_over(connection, replies, socket_path, request, sent)):
             return int(taken["exit"])
     except KeyboardInterrupt:
         connection.close()
