@@ -161,10 +161,13 @@ def template(tmp_path_factory) -> Path:
     return clone
 
 
-def make_project(template: Path, tmp_path_factory, prefect_database: Path) -> tuple[Path, dict]:
-    """`(root, env)`: a project made from the template without the demo, and the environment its commands run in."""
+def make_project(template: Path, tmp_path_factory, prefect_database: Path, with_demo: bool = False
+                 ) -> tuple[Path, dict]:
+    """`(root, env)`: a project made from the template (without the demo unless asked), and the environment its
+    commands run in."""
     root = tmp_path_factory.mktemp("generated") / "harbour-analytics"
-    data = [item for name, value in NAMES.items() for item in ("--data", f"{name}={value}")]
+    answers = {**NAMES, "with_demo": str(with_demo).lower()}
+    data = [item for name, value in answers.items() for item in ("--data", f"{name}={value}")]
     run([BIN / "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", *data, template, root], template,
         {**os.environ, **GIT_IDENTITY})
     jupyter = tmp_path_factory.mktemp("jupyter")
@@ -362,6 +365,21 @@ def test_a_new_project_works_before_its_first_commit(template, tmp_path_factory,
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     assert "Traceback" not in ran.stderr, ran.stderr[-3000:]
     assert "written: " in ran.stdout, ran.stdout  # the run's summary: it ran to the end
+    tested = make(root, env, "test", timeout=900)  # lint, docs, the project's tests: the tool's own are not its
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+    assert "airnub/tests" not in tested.stdout, "the tool's suite runs in the tool's repository, not in each project"
+    assert not (root / ".git").exists(), "all of it before any commit"
+
+
+@pytest.mark.integration
+def test_a_new_project_with_the_demo_runs_it_before_its_first_commit(template, tmp_path_factory, prefect_database):
+    """With the demo: `make run` (the wine pipeline, its report) and the fast tests, before `git init`."""
+    root, env = make_project(template, tmp_path_factory, prefect_database, with_demo=True)
+    env = {**env, "PYTEST_ADDOPTS": "", "PYTEST_WORKERS": "2"}
+    borrow_venv(root, env)
+    ran = make(root, env, "run", timeout=900)
+    assert ran.returncode == 0 and "Traceback" not in ran.stderr, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert list((root / "reports").rglob("model_evaluation*.html")), "the demo's report, written in the project"
     tested = make(root, env, "test-fast", timeout=900)
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
     assert not (root / ".git").exists(), "all of it before any commit"
