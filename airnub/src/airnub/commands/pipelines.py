@@ -72,14 +72,18 @@ def _result(state):
         raise RunFailedError(describe(error)) from error
 
 
-def _say_written(flow_name: str, state, result, started: float, wall: float) -> None:
+NO_STEPS = "written: nothing (the department has no steps yet: `airnub new task` adds one)"
+ALL_SERVED = "written: nothing (every step was served from the cache: its inputs and code are unchanged)"
+
+
+def _say_written(flow_name: str, state, result, started: float, wall: float, steps: list) -> None:
     """What the run did, in a few lines: its state and time, the files it wrote, its reports."""
     paths = load_settings().paths
     files = _written_since([paths.data_root, paths.models, paths.reports], wall)
     shown = [str(p.relative_to(paths.root)) if p.is_relative_to(paths.root) else str(p) for p in files]
     print(f"{flow_name}: {state.name.lower()} in {time.monotonic() - started:.1f} s{flow_run_line(state)}")
     print(f"written: {', '.join(shown[:8])}{f' and {len(shown) - 8} more' if len(shown) > 8 else ''}" if shown
-          else "written: nothing (every step was served from the cache: its inputs and code are unchanged)")
+          else ALL_SERVED if steps else NO_STEPS)
     for report in sorted({*(p for p in files if p.suffix == ".html"), *_reports_in(result)},
                          key=lambda p: (p.parent, p.name.endswith(".full.html"), p.name)):
         print(f"{'report with code' if report.name.endswith('.full.html') else 'report'}: {report}")
@@ -105,5 +109,5 @@ def run_pipeline(request: RunRequest) -> int:
     if request.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        _say_written(flow.name, state, result, started, wall)
+        _say_written(flow.name, state, result, started, wall, steps)
     return 0
