@@ -50,17 +50,22 @@ OUTPUT_FOLDERS = {"data", "models", "reports", "site"}
 TOOL_FOLDER = "airnub"
 # Copier's record of the answers and the template's address: never rewritten (an update reads it).
 SKIPPED_FILES = {".copier-answers.yml"}
-# In Markdown (README.md, docs/, the notebooks' Markdown cells): what only the demo needs is written once, between
-# `<!-- demo -->` and `<!-- /demo -->` (dropped without the demo); what a project without it reads instead is kept
-# in a comment, `<!-- no-demo` ... `-->` (shown without the demo, hidden with it).
-# A section on lines of its own goes with its line breaks; one inside a line leaves the line's own.
-DEMO_SECTION = re.compile(r"(?m)^<!-- demo -->\n.*?^<!-- /demo -->\n|<!-- demo -->.*?<!-- /demo -->", re.DOTALL)
-NO_DEMO_SECTION = re.compile(r"(?m)^<!-- no-demo\n(.*?)^-->\n|<!-- no-demo (.*?)-->", re.DOTALL)
-# The README the same way, in every project: what only the template says (how to make a project from it) is between
-# `<!-- template -->` and `<!-- /template -->`; what a project says of itself instead, in `<!-- project` ... `-->`.
-TEMPLATE_SECTION = re.compile(r"(?m)^<!-- template -->\n.*?^<!-- /template -->\n"
-                              r"|<!-- template -->.*?<!-- /template -->", re.DOTALL)
-PROJECT_SECTION = re.compile(r"(?m)^<!-- project\n(.*?)^-->\n|<!-- project (.*?)-->", re.DOTALL)
+# In Markdown (README.md, docs/, the notebooks' Markdown cells), a pair of sections: what goes is written once between
+# `<!-- NAME -->` and `<!-- /NAME -->`, and what shows instead is kept in a comment, `<!-- OTHER` ... `-->`.
+# A section on lines of its own goes with its line breaks; one inside a line leaves the line's own. Two such pairs:
+# the demo's (`demo` / `no-demo`: what only the demo needs, what a project without it reads) and the README's
+# (`template` / `project`: how to make a project from the template, what a project says of itself instead).
+
+
+def section_swap(dropped: str, shown: str) -> Callable[[str], str]:
+    """Markdown text -> the same without its `dropped` sections and with its `shown` comments shown."""
+    drop = re.compile(rf"(?m)^<!-- {dropped} -->\n.*?^<!-- /{dropped} -->\n|<!-- {dropped} -->.*?<!-- /{dropped} -->",
+                      re.DOTALL)
+    show = re.compile(rf"(?m)^<!-- {shown}\n(.*?)^-->\n|<!-- {shown} (.*?)-->", re.DOTALL)
+    return lambda text: show.sub(lambda match: match[1] or match[2] or "", drop.sub("", text))
+
+
+DEMO_SWAP, README_SWAP = section_swap("demo", "no-demo"), section_swap("template", "project")
 
 
 def slug(name: str) -> str:
@@ -176,12 +181,12 @@ def without_demo_deployments(text: str) -> str:
 
 def without_demo_sections(text: str) -> str:
     """Markdown `text` without its demo sections, and with what a project without the demo reads instead."""
-    return NO_DEMO_SECTION.sub(lambda match: match[1] or match[2] or "", DEMO_SECTION.sub("", text))
+    return DEMO_SWAP(text)
 
 
 def project_sections(text: str) -> str:
     """Markdown `text` without what only the template says, and with what the project says of itself instead."""
-    return PROJECT_SECTION.sub(lambda match: match[1] or match[2] or "", TEMPLATE_SECTION.sub("", text))
+    return README_SWAP(text)
 
 
 def without_demo_cells(text: str) -> str:
