@@ -13,11 +13,11 @@ import pytest
 import yaml
 
 from airnub.orchestration.departments import departments
+from airnub.testing.fixtures import READINGS
 from airnub.testing.helpers import write_notebook
 from airnub.testing.scaffold import BIN, SCAFFOLD, assert_again_changes_nothing, generate, snapshot
 
 DEPARTMENT = "flows/dept_harbour_ops"
-READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})
 
 
 def test_the_copy_holds_the_project_but_its_outputs(scaffolded):
@@ -73,7 +73,7 @@ def test_new_department_runs_its_category_task_and_report(scaffolded):
     root, env, _ = scaffolded
     readings = root / "data" / "processed" / "readings.parquet"
     readings.parent.mkdir(parents=True, exist_ok=True)
-    READINGS.to_parquet(readings, index=False)
+    pd.DataFrame(READINGS).to_parquet(readings, index=False)
     done = subprocess.run([BIN / "airnub", "run", "harbour_ops", "--json"], cwd=root, capture_output=True, text=True,
                           env={**env, "AIRNUB_INPUT_TABLE": str(readings)}, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -9,7 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
 
 from airnub.engine.settings import load_settings
@@ -137,7 +136,7 @@ DEPARTMENT_SCAFFOLD = [
     ("airnub new task", "--department", "harbour_ops", "--stage", "analysis", "--name", "tide report",
      "--notebook-task"),
 ]
-READINGS = pd.DataFrame({"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]})
+READINGS = {"site": ["a", "a", "b", "b", "b"], "level": [1.0, 3.0, 5.0, 7.0, 9.0]}  # a table's columns
 # A last cell of the report that waits REPORT_SECONDS (0 when unset): a test can stop a run while its kernel runs.
 REPORT_WAIT = "import os, time\n\ntime.sleep(float(os.environ.get('REPORT_SECONDS', '0')))"
 
@@ -159,7 +158,9 @@ def department_project(tmp_path_factory, prefect_database):
     node = nbformat.read(report, as_version=4)
     node.cells.append(nbformat.v4.new_code_cell(REPORT_WAIT))
     nbformat.write(node, report)
-    READINGS.to_parquet(root / "readings.parquet", index=False)
+    import pandas as pd  # here: the plugin loads with every pytest run, pandas only where a table is written
+
+    pd.DataFrame(READINGS).to_parquet(root / "readings.parquet", index=False)
     return root, {**env, "AIRNUB_INPUT_TABLE": str(root / "readings.parquet")}
 
 
