@@ -64,6 +64,7 @@ def read_settings(
 class ProjectPaths:
     "Every folder of the project: data stages, models, reports, cache and notebooks."
     root: Path  # the project folder
+    storage: Path  # the storage root: data, models, reports and the run cache live below it
     data_root: Path  # parent of the data stages
     raw: Path  # data as delivered, never edited
     interim: Path  # cleaned, validated data
@@ -87,6 +88,7 @@ class ServerSettings:
     home: Path  # its database, logs, credential and state file
     autostart: bool  # the first command that needs the server starts it
     reports_port: int  # the reports folder over HTTP; 0: not served
+    reports_url: str  # the address browsers open reports_dir at (a team's server); empty: the local reports server
 
 @dataclass(frozen=True)
 class Settings:
@@ -106,7 +108,8 @@ class Settings:
 
 TASK_RUNNERS = ("threads", "processes", "dask")
 DEFAULTS = {"input_table": "", "server_host": "127.0.0.1", "server_port": "4200", "server_home": ".prefect",
-            "server_autostart": "true", "reports_port": "4201"}  # the keys a settings.ini may leave out
+            "server_autostart": "true", "reports_port": "4201",
+            "storage_root": "", "reports_url": ""}  # the keys a settings.ini may leave out
 
 def _origin(key: str, environ: Mapping[str, str]) -> str:
     "Where the value of `key` came from, for a message: its environment variable, or how to override it."
@@ -179,21 +182,38 @@ def _installed_kernel(name: str, source: Path, origin: str) -> str:
 # %% ../../../nbs/engine/00_settings.ipynb #c015
 _PATH_KEYS = {"raw": "raw_dir", "interim": "interim_dir", "processed": "processed_dir",
               "external": "external_dir", "inbox": "inbox_dir"}
-_IN_ROOT = ("models", "reports", "cache", "notebooks")  # folders relative to the project, `<name>_dir`
-_SETTING_OF = {"data_root": "data_root", **_PATH_KEYS, **{name: f"{name}_dir" for name in _IN_ROOT}}
+_IN_STORAGE = ("models", "reports", "cache")  # folders relative to the storage root, `<name>_dir`
+_SETTING_OF = {"storage": "storage_root", "data_root": "data_root", **_PATH_KEYS,
+               **{name: f"{name}_dir" for name in (*_IN_STORAGE, "notebooks")}}
 _SERVER_KEYS = {"host": "server_host", "port": "server_port", "home": "server_home",
-                "autostart": "server_autostart", "reports_port": "reports_port"}
+                "autostart": "server_autostart", "reports_port": "reports_port",
+                "reports_url": "reports_url"}
+
+def _storage_root(value: str, root: Path, source: Path, origin: str) -> Path:
+    "The storage root: a folder (relative to the project), never a URL the notebooks and locks could not use."
+    if "://" in value:
+        raise ValueError(f"{source}: 'storage_root' must be a folder (a mounted path), got the URL {value!r} {origin}; "
+                         "mount the storage (NFS, SMB, s3fs, gcsfuse, ...) on every machine and name the mounted folder")
+    return _folder(Path(os.path.normpath(root / Path(value or ".").expanduser())), "storage_root", source, origin)
 
 def _paths(values: dict[str, str], root: Path, source: Path, origin: dict[str, str]) -> ProjectPaths:
-    "Every folder, resolved (stages below `data_root`, the rest below the project) and checked."
+    "Every folder, resolved (stages below `data_root`, outputs below the storage root, notebooks in the project)."
     folder = lambda path, key: _folder(path, key, source, origin[key])  # noqa: E731
-    data_root = folder(root / Path(values["data_root"]).expanduser(), "data_root")
+    storage = _storage_root(values["storage_root"], root, source, origin["storage_root"])
+    data_root = folder(storage / Path(values["data_root"]).expanduser(), "data_root")
     stages = {name: folder(data_root / Path(values[key]).expanduser(), key) for name, key in _PATH_KEYS.items()}
-    in_root = {name: folder(root / Path(values[f"{name}_dir"]).expanduser(), f"{name}_dir") for name in _IN_ROOT}
+    outputs = {name: folder(storage / Path(values[f"{name}_dir"]).expanduser(), f"{name}_dir") for name in _IN_STORAGE}
+    notebooks = folder(root / Path(values["notebooks_dir"]).expanduser(), "notebooks_dir")
     allowed = _true_or_false(values, "allow_notebooks_outside_project", source,
                              origin["allow_notebooks_outside_project"])
-    _inside_project(in_root["notebooks"], root, allowed, source, origin["notebooks_dir"])
-    return ProjectPaths(root=root, data_root=data_root, **in_root, **stages)
+    _inside_project(notebooks, root, allowed, source, origin["notebooks_dir"])
+    return ProjectPaths(root=root, storage=storage, data_root=data_root, notebooks=notebooks, **outputs, **stages)
+
+def _web_address(value: str, source: Path, origin: str) -> str:
+    "`value` without its last slash, or ValueError when it is neither empty nor an http(s) address."
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError(f"{source}: 'reports_url' must be an http:// or https:// address, got {value!r} {origin}")
+    return value.rstrip("/")
 
 def _server(values: dict[str, str], root: Path, source: Path, origin: dict[str, str]) -> ServerSettings:
     "The [server] section, its ports and switch checked."
@@ -201,7 +221,8 @@ def _server(values: dict[str, str], root: Path, source: Path, origin: dict[str, 
     return ServerSettings(host=values["server_host"], port=port("server_port"),
                           home=root / Path(values["server_home"]).expanduser(),
                           autostart=_true_or_false(values, "server_autostart", source, origin["server_autostart"]),
-                          reports_port=port("reports_port", " (0: do not serve reports)"))
+                          reports_port=port("reports_port", " (0: do not serve reports)"),
+                          reports_url=_web_address(values["reports_url"], source, origin["reports_url"]))
 
 # %% ../../../nbs/engine/00_settings.ipynb #c015a
 def _settings(root: Path, environ: Mapping[str, str]) -> Settings:
