@@ -10,14 +10,23 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 from docker.utils.build import exclude_paths
 
-from airnub.testing.helpers import KERNEL, PROJECT_ROOT
-from airnub.testing.work_pools import (default_base_job_template, deployments, dropped_fields, effective_environment,
-                                       job_configuration, job_variable_errors, kubectl_decoded, kubernetes_job)
+from airnub.testing.helpers import KERNEL, PROJECT_ROOT, airnub
+from airnub.testing.work_pools import (
+    default_base_job_template,
+    deployments,
+    dropped_fields,
+    effective_environment,
+    job_configuration,
+    job_variable_errors,
+    kubectl_decoded,
+    kubernetes_job,
+)
 
 FILES = {"local": "prefect.local.yaml", "docker": "prefect.docker.yaml", "kubernetes": "prefect.kubernetes.yaml"}
 KUBERNETES_TEMPLATE = PROJECT_ROOT / "prefect.kubernetes.job-template.json"
@@ -69,7 +78,8 @@ def test_the_image_runs_flows_from_its_project_folder_as_a_user_not_root():
     for kind in ("docker", "kubernetes"):
         (step,) = yaml.safe_load((PROJECT_ROOT / FILES[kind]).read_text())["pull"]
         assert step == {"prefect.deployments.steps.set_working_directory": {"directory": image["WORKDIR"]}}, kind
-    assert not re.search(r"(?mi)^(ENV|ARG).*(AUTH|PASSWORD|TOKEN|SECRET|KEY)", (PROJECT_ROOT / "Dockerfile").read_text())
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert not re.search(r"(?mi)^(ENV|ARG).*(AUTH|PASSWORD|TOKEN|SECRET|KEY)", dockerfile), "no credential baked in"
 
 
 def test_the_build_context_holds_the_code_and_no_credential(tmp_path):
@@ -93,7 +103,8 @@ def test_the_build_context_holds_the_code_and_no_credential(tmp_path):
             shutil.copy2(PROJECT_ROOT / path, copy / path)
     wheels = tmp_path / "wheels"
     for source in ("./airnub", "."):  # pip install ./airnub, then pip install . (build only: the image installs)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), source], cwd=copy, check=True, capture_output=True, timeout=300)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels),
+                        source], cwd=copy, check=True, capture_output=True, timeout=300)
     assert {wheel.name.split("-")[0] for wheel in wheels.glob("*.whl")} == {"airnub", "airnub_prefect_starter"}
     kernel = subprocess.run([sys.executable, "-m", "airnub.cli.settings_command", "get", "kernel_name"], cwd=copy,
                             env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True).stdout.strip()
@@ -161,8 +172,9 @@ def test_a_misspelt_or_mistyped_job_variable_is_refused(deploy_environment, monk
     variables = deployments(PROJECT_ROOT / FILES["kubernetes"])[0]["work_pool"]["job_variables"]
     misspelt = {**{k: v for k, v in variables.items() if k != "storage_root"}, "storage_rot": "/mnt/airnub-storage"}
     assert validate(misspelt, template["variables"], ignore_required=True) == [], "Prefect alone lets it through"
-    (error,) = job_variable_errors(misspelt, template)
-    assert error.startswith("storage_rot: not a job variable of this pool (it has: api_auth_secret, ")
+    missing, unknown = job_variable_errors(misspelt, template)
+    assert missing == "job_variables: 'storage_root' is a required property"
+    assert unknown.startswith("storage_rot: not a job variable of this pool (it has: api_auth_secret, ")
     (error,) = job_variable_errors({**variables, "finished_job_ttl": "one day"}, template)
     assert error.startswith("finished_job_ttl: ")
     (error,) = job_variable_errors({"imge": IMAGE}, default_base_job_template("docker"))
@@ -171,3 +183,53 @@ def test_a_misspelt_or_mistyped_job_variable_is_refused(deploy_environment, monk
     variables = deployments(PROJECT_ROOT / FILES["docker"])[0]["work_pool"]["job_variables"]
     (error,) = job_variable_errors(variables, default_base_job_template("docker"))
     assert error == "image: {{ $AIRNUB_IMAGE }} is not filled in: set AIRNUB_IMAGE before `prefect deploy`"
+
+
+READ_DEPLOYMENTS = """
+import asyncio, json
+from prefect.client.orchestration import get_client
+async def main():
+    async with get_client() as client:
+        print(json.dumps({d.name: [d.work_pool_name, d.job_variables, str(d.id)]
+                          for d in await client.read_deployments()}))
+asyncio.run(main())
+"""
+
+
+@pytest.mark.integration
+def test_a_prefect_server_takes_the_pools_the_deployments_and_their_runs(stopped_server):
+    """The pools created and the files deployed as docs/containers.md says, on a real server (its own validation:
+    the template's schema, the deployments' job variables, a run's required variables); no worker picks the runs."""
+    env = {**stopped_server, "AIRNUB_PROJECT_ROOT": str(PROJECT_ROOT), "PYTHONPATH": str(PROJECT_ROOT),
+           "AIRNUB_IMAGE": IMAGE}
+    started = airnub("server", "start", env=env)
+    assert started.returncode == 0, started.stdout + started.stderr
+    env.update(PREFECT_API_URL=f"http://127.0.0.1:{env['AIRNUB_SERVER_PORT']}/api",
+               PREFECT_API_AUTH_STRING=(Path(env["AIRNUB_SERVER_HOME"]) / "api-auth").read_text().strip())
+
+    def prefect(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "prefect", *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, f"prefect {' '.join(args)}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    pools = {"docker": "airnub-docker-pool", "kubernetes": "airnub-kubernetes-pool"}
+    prefect("work-pool", "create", "--type", "docker", pools["docker"])
+    prefect("work-pool", "create", "--type", "kubernetes", "--base-job-template", str(KUBERNETES_TEMPLATE),
+            pools["kubernetes"])
+    for kind, pool in pools.items():
+        env["AIRNUB_WORK_POOL"] = pool
+        prefect("deploy", "--prefect-file", FILES[kind], "--all", "--no-prompt")
+        listed = json.loads(prefect_python(READ_DEPLOYMENTS, env))
+        names = [d["name"] for d in yaml.safe_load((PROJECT_ROOT / FILES[kind]).read_text())["deployments"]]
+        assert {name: listed[name][0] for name in names} == dict.fromkeys(names, pool), "moved onto the file's pool"
+        assert {listed[name][1]["image"] for name in names} == {IMAGE}
+        # a run: the server checks its job variables against the pool's, required ones (storage, Secret) included
+        prefect("deployment", "run", "--id", listed[names[0]][2])
+
+
+def prefect_python(code: str, env: dict) -> str:
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+

@@ -118,7 +118,8 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
 @pytest.mark.parametrize("file, pool", [("prefect.docker.yaml", "docker"), ("prefect.kubernetes.yaml", "kubernetes")])
 def test_department_is_deployed_on_the_container_pools_too(scaffolded, file, pool):
     root, _, _ = scaffolded
-    local, container = (yaml.safe_load((root / name).read_text())["deployments"] for name in ("prefect.local.yaml", file))
+    local, container = (yaml.safe_load((root / name).read_text())["deployments"]
+                        for name in ("prefect.local.yaml", file))
     assert [(d["name"], d["entrypoint"], d.get("schedules")) for d in container] == [
         (d["name"], d["entrypoint"], d.get("schedules")) for d in local], "the same deployments, on the file's pool"
     added = (root / file).read_text().split("# --- department: harbour_ops ---")[1]

@@ -43,7 +43,8 @@ def default_base_job_template(pool_type: str) -> dict[str, Any]:
 
 
 def deployments(prefect_file: Path) -> list[dict[str, Any]]:
-    """The deployments of `prefect_file` as `prefect deploy` reads them: `{{ $VAR }}` from this process's environment."""
+    """The deployments of `prefect_file` as `prefect deploy` reads them, `{{ $VAR }}` from this process's
+    environment."""
     from prefect.utilities.templating import apply_values
 
     config = apply_values(yaml.safe_load(prefect_file.read_text()), dict(os.environ), remove_notset=False)
@@ -51,15 +52,17 @@ def deployments(prefect_file: Path) -> list[dict[str, Any]]:
 
 
 def job_variable_errors(job_variables: Mapping[str, Any], template: Mapping[str, Any]) -> list[str]:
-    """What is wrong with `job_variables` for a pool of `template`: Prefect's validator, and a name the template
-    does not declare (Prefect's server accepts it, and the worker ignores it: a misspelt variable does nothing)."""
+    """What is wrong with `job_variables` for a pool of `template`: Prefect's validator as a run meets it (the
+    pool's defaults under them, required ones given), and a name the template does not declare (Prefect's server
+    takes it, and the worker ignores it: a misspelt variable does nothing)."""
     from prefect.utilities.schema_tools import validate
 
     schema = template["variables"]
-    errors = [f"{'.'.join(map(str, error.path)) or 'job_variables'}: {error.message}"
-              for error in validate(dict(job_variables), schema, preprocess=True, ignore_required=True,
-                                    allow_none_with_default=True)]
     declared = schema.get("properties", {})
+    defaults = {name: variable["default"] for name, variable in declared.items() if "default" in variable}
+    errors = [f"{'.'.join(map(str, error.path)) or 'job_variables'}: {error.message}"
+              for error in validate({**defaults, **job_variables}, schema, preprocess=True,
+                                    allow_none_with_default=True)]
     unknown = [f"{name}: not a job variable of this pool (it has: {', '.join(sorted(declared))})"
                for name in job_variables if name not in declared]
     unfilled = [f"{name}: {value} is not filled in: set {match.group(1)} before `prefect deploy`"
@@ -129,6 +132,6 @@ def dropped_fields(ours: Any, decoded: Any, path: str = "") -> list[str]:
                 for dropped in (dropped_fields(value, decoded[key], f"{path}.{key}") if key in decoded
                                 else [f"{path}.{key}"])]
     if isinstance(ours, list) and isinstance(decoded, list) and len(ours) == len(decoded):
-        return [dropped for index, (mine, theirs) in enumerate(zip(ours, decoded))
+        return [dropped for index, (mine, theirs) in enumerate(zip(ours, decoded, strict=True))
                 for dropped in dropped_fields(mine, theirs, f"{path}[{index}]")]
     return [] if ours == decoded else [f"{path}: {ours!r} became {decoded!r}"]
