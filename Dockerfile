@@ -7,13 +7,16 @@ ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # flows are imported from it (`flows.dept_<id>` is never installed, so the folder is on the import path).
 ENV AIRNUB_PROJECT_ROOT=/opt/project PYTHONPATH=/opt/project
 
-# Flow runs run as a user of their own, never root; the folder is theirs, for the outputs of a run without a storage root.
-RUN useradd --create-home --uid 10001 airnub && install -d -o airnub -g airnub /opt/project
+# Flow runs run as a user of their own, never root (by number, so that Kubernetes' runAsNonRoot can check it). The
+# project's folder is theirs (the outputs of a run without a storage root), and so is the mount point of the shared
+# storage (AIRNUB_STORAGE_ROOT of prefect.docker.yaml): a new Docker volume takes its owner from the image.
+RUN useradd --create-home --uid 10001 airnub \
+ && install -d -o airnub -g airnub /opt/project /mnt/airnub-storage
 WORKDIR /opt/project
 
 # The tool first: it changes less often than the project, so its layer is reused by the next build.
 COPY --chown=airnub:airnub airnub/ airnub/
-RUN pip install ./airnub
+RUN pip install ./airnub && rm -rf airnub/build
 # The project (its package; `flows/`, `nbs/`, `configs/` and settings.ini stay files of the folder), and the project
 # kernel every notebook runs in, registered under the name settings.ini gives it.
 COPY --chown=airnub:airnub . .
@@ -22,4 +25,4 @@ RUN pip install . && rm -rf build \
  && python -m ipykernel install --sys-prefix --name "$kernel" --display-name "Python ($kernel)"
 
 # No credential is baked in: the worker gives each flow run PREFECT_API_URL and PREFECT_API_AUTH_STRING.
-USER airnub
+USER 10001

@@ -42,13 +42,14 @@ def default_base_job_template(pool_type: str) -> dict[str, Any]:
     raise ValueError(f"pool type {pool_type!r}: Prefect {prefect.__version__} ships no template for it")
 
 
-def deployments(prefect_file: Path) -> list[dict[str, Any]]:
-    """The deployments of `prefect_file` as `prefect deploy` reads them, `{{ $VAR }}` from this process's
-    environment."""
+def deployments_file(prefect_file: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The one work pool of `prefect_file`'s definitions and its deployments, as `prefect deploy` reads them
+    (`{{ $VAR }}` from this process's environment)."""
     from prefect.utilities.templating import apply_values
 
     config = apply_values(yaml.safe_load(prefect_file.read_text()), dict(os.environ), remove_notset=False)
-    return config["deployments"]
+    (pool,) = config["definitions"]["work_pools"].values()
+    return pool, config["deployments"] or []
 
 
 def job_variable_errors(job_variables: Mapping[str, Any], template: Mapping[str, Any]) -> list[str]:
