@@ -82,11 +82,15 @@ def test_the_image_runs_flows_from_its_project_folder_as_a_user_not_root():
     assert not re.search(r"(?mi)^(ENV|ARG).*(AUTH|PASSWORD|TOKEN|SECRET|KEY)", dockerfile), "no credential baked in"
 
 
-def test_the_build_context_holds_the_code_and_no_credential(tmp_path):
-    """What `docker build` sends (the .dockerignore applied as Docker applies it), built as the Dockerfile builds it."""
+def _build_context() -> set[str]:
+    """What `docker build` sends: the project's files less .dockerignore's, matched as Docker matches them."""
     patterns = [line for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-    context = set(exclude_paths(str(PROJECT_ROOT), patterns))
+    return set(exclude_paths(str(PROJECT_ROOT), patterns))
+
+
+def test_the_build_context_holds_the_code_and_no_credential():
+    context = _build_context()
     leaked = sorted(path for path in context if re.match(r"(\.prefect|\.venv|\.git|data|models|reports)/", path)
                     or path.endswith("api-auth"))
     assert leaked == [], "credentials, environments and outputs stay out of the image"
@@ -95,14 +99,20 @@ def test_the_build_context_holds_the_code_and_no_credential(tmp_path):
                ["deployments"]}
     assert needed - context == set()
     assert any(path.startswith("nbs/reports/") and path.endswith(".ipynb") for path in context)
+
+
+@pytest.mark.integration
+def test_both_packages_build_from_the_build_context_and_it_names_the_kernel(tmp_path):
+    """The Dockerfile's `pip install ./airnub` and `pip install .` (built here, not installed) and its kernel's name,
+    from a copy of the build context alone."""
     copy = tmp_path / "project"
-    for path in sorted(context):  # folders before what they hold
+    for path in sorted(_build_context()):  # folders before what they hold
         if (PROJECT_ROOT / path).is_dir():
             (copy / path).mkdir(parents=True, exist_ok=True)
         else:
             shutil.copy2(PROJECT_ROOT / path, copy / path)
     wheels = tmp_path / "wheels"
-    for source in ("./airnub", "."):  # pip install ./airnub, then pip install . (build only: the image installs)
+    for source in ("./airnub", "."):
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels),
                         source], cwd=copy, check=True, capture_output=True, timeout=300)
     assert {wheel.name.split("-")[0] for wheel in wheels.glob("*.whl")} == {"airnub", "airnub_prefect_starter"}
