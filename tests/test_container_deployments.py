@@ -35,6 +35,8 @@ WORKER_CREDENTIAL = "airnub:the-workers-own-credential"  # what the worker itsel
 WORKER_SETTINGS = {"PREFECT_API_URL": "http://prefect.example:4200/api", "PREFECT_API_AUTH_STRING": WORKER_CREDENTIAL}
 # The template's additions to Prefect's Kubernetes template: the storage, the credential's Secret, the blank default.
 ADDED_VARIABLES = {"storage_claim", "storage_root", "api_auth_secret"}
+UPGRADED = ("Prefect's Kubernetes template changed (a new Prefect): take `prefect work-pool "
+            "get-default-base-job-template --type kubernetes` and add the project's parts again (docs/containers.md)")
 # Prefect 3.9's Kubernetes template puts a Job's fields in the Pod's spec, where Kubernetes does not know them (they
 # are dropped: a Job runs one pod by default anyway). Nothing else may be dropped.
 PREFECTS_MISPLACED = [".spec.template.spec.parallelism", ".spec.template.spec.completions"]
@@ -174,11 +176,11 @@ def test_the_kubernetes_template_is_prefects_with_the_storage_and_the_secret_add
     assert variables["env"]["default"] == {"PREFECT_API_AUTH_STRING": ""}
     for name, schema in default_variables.items():
         assert {**variables[name], "default": None, "description": None} == {
-            **schema, "default": None, "description": None}, name
+            **schema, "default": None, "description": None}, f"{name}: {UPGRADED}"
     pod = ours["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
     del pod["volumes"], pod["containers"][0]["volumeMounts"], pod["securityContext"]
     pod["containers"][0]["env"] = "{{ env }}"
-    assert ours["job_configuration"] == prefects["job_configuration"]
+    assert ours["job_configuration"] == prefects["job_configuration"], UPGRADED
 
 
 def test_a_misspelt_or_mistyped_job_variable_is_refused(deploy_environment, monkeypatch):
