@@ -61,7 +61,7 @@ API := exports="$$($(SERVER) $(BIN)/airnub server env)" && eval "$$exports" &&
 
 .PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest test-tool bench lab export clean distclean lint
 .PHONY: docs docs-serve
-.PHONY: serve server-db variables deploy worker blocks
+.PHONY: serve server-db variables deploy worker blocks image
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -190,6 +190,17 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the 
 # and make forwards its SIGTERM too (airnub/src/airnub/services/worker.py).
 worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
 	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process
+
+# The image Docker and Kubernetes work pools run (Dockerfile; docs/containers.md), tagged with the commit it holds: the
+# deployments of prefect.docker.yaml and prefect.kubernetes.yaml run AIRNUB_IMAGE, this tag once pushed to a registry.
+# A tag of your own (IMAGE=registry.example/team/name:v3) is taken as given; the commit's tag only for a clean tree.
+IMAGE ?= airnub-prefect-starter:$(shell git rev-parse --short HEAD 2>/dev/null || echo latest)
+image: ## build the project's image for Docker and Kubernetes work pools (IMAGE=name:tag; default: the commit)
+	@if [ "$(origin IMAGE)" = file ] && ! git diff --quiet HEAD -- 2>/dev/null; then echo "make image: the working" \
+	  "tree has uncommitted changes, so the image would not be $(IMAGE): commit them, or name a tag (IMAGE=name:tag)" >&2; \
+	  exit 2; fi
+	docker build --tag $(IMAGE) .
+	@echo "image: $(IMAGE) (push it, then deploy with AIRNUB_IMAGE=<registry>/$(IMAGE))"
 
 # JupyterLab opens on the project's folder (nbs/, flows/, reports/ all in reach) and offers the project kernel first: the
 # kernel new notebooks get, and the first of the launcher. These are command-line settings: the kernel's name has one

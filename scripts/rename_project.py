@@ -17,7 +17,7 @@ The `airnub` command keeps its name: it is the tool, not the project.
 The tool's folder, airnub/, is left as it is: every project has the same.
 
 With --without-demo it also takes the demo department out of the files every project keeps (its deployments in
-prefect.local.yaml, the default department of `make run`, `make bench`,
+prefect.local.yaml, prefect.docker.yaml and prefect.kubernetes.yaml, the default department of `make run`, `make bench`,
 the default input_table of settings.ini, the demo's sections of the README, the guides and nbs/index.ipynb);
 copier.yml leaves the demo's own files out.
 Running it twice changes nothing the second time.
@@ -40,6 +40,8 @@ from pprint import pformat
 OLD_PACKAGE = "airnub_prefect_starter"
 OLD_SLUG = "airnub-prefect-starter"
 OLD_WORK_POOL = "airnub-process-pool"
+# The deployments files: the same deployments on a process, a Docker and a Kubernetes work pool.
+DEPLOYMENTS_FILES = ("prefect.local.yaml", "prefect.docker.yaml", "prefect.kubernetes.yaml")
 # The names a package cannot take, with the reason; copier.yml's validator reads the same file.
 RESERVED_NAMES = Path(__file__).with_name("reserved_package_names.txt")
 # Folders no text is rewritten in: version control, environments and caches anywhere, outputs at the top.
@@ -174,7 +176,7 @@ def edit(path: Path, change) -> None:
 
 
 def without_demo_deployments(text: str) -> str:
-    """prefect.local.yaml without the demo's block of deployments (`# --- department: demo ---` up to the next)."""
+    """A deployments file without the demo's block of deployments (`# --- department: demo ---` up to the next)."""
     text = re.sub(r"(?ms)^  # --- department: demo .*?(?=^  # --- department: |\Z)", "", text)
     return re.sub(r"(?m)^deployments:\n(?!  )", "deployments: []\n", text.rstrip("\n") + "\n")
 
@@ -208,7 +210,8 @@ def without_bench(text: str) -> str:
 
 def remove_demo_mentions(root: Path) -> None:
     """Take the demo department out of the files every project keeps."""
-    edit(root / "prefect.local.yaml", without_demo_deployments)
+    for deployments_file in DEPLOYMENTS_FILES:
+        edit(root / deployments_file, without_demo_deployments)
     edit(root / "Makefile", lambda t: without_bench(re.sub(r"(?m)^DEPARTMENT \?= demo$", "DEPARTMENT ?=", t)))
     edit(root / "settings.ini", lambda t: re.sub(r"(?m)^input_table = .*$", "input_table =", t))
     for path in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:

@@ -113,9 +113,13 @@ def test_the_reserved_package_names_are_what_their_script_writes_for_these_depen
 
 
 def test_without_the_demo_no_deployment_is_left_and_the_definitions_stay():
-    trimmed = rename_project.without_demo_deployments((PROJECT_ROOT / "prefect.local.yaml").read_text())
-    assert "dept_demo" not in trimmed and trimmed.endswith("deployments: []\n")
-    assert "local_process: &local_process" in trimmed and "daily_morning: &daily_morning" in trimmed
+    pools = {"prefect.local.yaml": "local_process", "prefect.docker.yaml": "docker",
+             "prefect.kubernetes.yaml": "kubernetes"}
+    assert set(pools) == set(rename_project.DEPLOYMENTS_FILES)
+    for file, pool in pools.items():
+        trimmed = rename_project.without_demo_deployments((PROJECT_ROOT / file).read_text())
+        assert "dept_demo" not in trimmed and trimmed.endswith("deployments: []\n"), file
+        assert f"{pool}: &{pool}" in trimmed and "daily_morning: &daily_morning" in trimmed, file
 
 
 def test_without_the_demo_its_sections_go_and_what_replaces_them_shows():
@@ -259,7 +263,8 @@ def test_the_project_has_its_own_names_and_no_demo(generated):
     assert '"airnub",' in files["pyproject.toml"], "the project depends on the tool by its name"
     assert not (root / "flows" / "dept_demo").exists() and not (root / "configs" / "variables" / "dept_demo").exists()
     assert not (root / "flows" / "departments.py").exists(), "departments are found by their folders"
-    assert "deployments: []" in files["prefect.local.yaml"]
+    assert all("deployments: []" in files[file] for file in ("prefect.local.yaml", "prefect.docker.yaml",
+                                                             "prefect.kubernetes.yaml"))
     assert "\ninput_table =\n" in files["settings.ini"] and "\nbench:" not in files["Makefile"]
     assert not {"docs/research-to-production.md", "docs/new-data.md", "scripts/demo_paths.txt"} & files.keys()
     markers = ("<!-- demo -->", "<!-- no-demo", "<!-- template -->", "<!-- project")

@@ -115,6 +115,17 @@ def test_department_is_mapped_and_deployed_with_the_file_layout_kept(scaffolded)
     assert departments(root)["harbour_ops"] == "Harbour Ops", "found by its folder, named by its docstring"
 
 
+@pytest.mark.parametrize("file, pool", [("prefect.docker.yaml", "docker"), ("prefect.kubernetes.yaml", "kubernetes")])
+def test_department_is_deployed_on_the_container_pools_too(scaffolded, file, pool):
+    root, _, _ = scaffolded
+    local, container = (yaml.safe_load((root / name).read_text())["deployments"]
+                        for name in ("prefect.local.yaml", file))
+    assert [(d["name"], d["entrypoint"], d.get("schedules")) for d in container] == [
+        (d["name"], d["entrypoint"], d.get("schedules")) for d in local], "the same deployments, on the file's pool"
+    added = (root / file).read_text().split("# --- department: harbour_ops ---")[1]
+    assert added.count(f"*{pool}") == 4 and "job_variables" not in added, "the pool's settings stay in one place"
+
+
 @pytest.mark.parametrize(("command", "args", "named"), [
     ("add_department", ("--name", "Harbour Operations", "--id", "harbour_ops"), "already exists as 'Harbour Ops'"),
     ("add_department", ("--name", "ops/west"), "path separator"),

@@ -7,7 +7,8 @@ import os
 import pytest
 
 from airnub.scaffolding import plan as plan_module
-from airnub.scaffolding.names import ScaffoldError, component, department_id, identifier
+from airnub.scaffolding.deployments import add_deployments
+from airnub.scaffolding.names import Department, ScaffoldError, component, department_id, identifier
 from airnub.scaffolding.notebooks import check_task_name, core_notebook
 from airnub.scaffolding.plan import Plan
 from airnub.scaffolding.python_edit import add_before_return, add_import, add_parameter
@@ -126,3 +127,13 @@ def test_an_import_that_would_replace_a_name_the_file_uses_is_refused(source):
         add_import(source, "flows.dept_demo.analysis.tasks.run_notebook_task", "run_notebook_task")
     assert "from flows.x import run_notebook_task" in add_import("from flows.x import run_notebook_task\n", "flows.x",
                                                                 "run_notebook_task"), "the same import: unchanged"
+
+
+def test_a_deployments_file_without_one_work_pool_is_refused_with_the_file_named():
+    text = ("definitions:\n  work_pools:\n    docker: &docker {name: a}\n    kubernetes: &kubernetes {name: b}\n"
+            "  schedules:\n    daily_morning: &daily_morning {cron: '0 6 * * *'}\ndeployments: []\n")
+    with pytest.raises(ScaffoldError, match=r"^prefect\.docker\.yaml: expected .*`work_pools` \(one pool\)"):
+        add_deployments(text, Department("harbour_ops", "Harbour Ops"), ("ingestion",), "prefect.docker.yaml")
+    one_pool = text.replace("    kubernetes: &kubernetes {name: b}\n", "")
+    added = add_deployments(one_pool, Department("harbour_ops", "Harbour Ops"), ("ingestion",), "prefect.docker.yaml")
+    assert added.count("work_pool: *docker") == 2, "the pipeline and the stage, on the file's one pool"

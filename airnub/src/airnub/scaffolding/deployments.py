@@ -1,4 +1,4 @@
-"""Deployments of a new department, appended to prefect.local.yaml with its comments, anchors and layout kept."""
+"""Deployments of a new department, appended to each deployments file with its comments, anchors and layout kept."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from airnub.scaffolding.names import Department, ScaffoldError
 
 DEPLOYMENTS_FILE = "prefect.local.yaml"
+# The same deployments on other work pools (Docker, Kubernetes): each file names one pool in its definitions, and a
+# new department is added to every one of them that the project keeps (a project may delete the container files).
+CONTAINER_DEPLOYMENTS_FILES = ("prefect.docker.yaml", "prefect.kubernetes.yaml")
 HEADER_WIDTH = 88  # `--- department: <id> ---...` after the `# ` as the file writes it
 DESCRIPTIONS = {"pipeline": "The whole pipeline of {name} every morning (ingestion, processing, analysis).",
                 "ingestion": "Bring data in for {name}.", "processing": "Clean and transform data for {name}.",
@@ -24,7 +27,7 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _deployment(department: Department, stage: str, data: CommentedMap) -> CommentedMap:
+def _deployment(department: Department, stage: str, data: CommentedMap, pool: str) -> CommentedMap:
     definitions = data["definitions"]
     entry = CommentedMap()
     entry["name"] = department.prefect_name(stage)
@@ -34,31 +37,32 @@ def _deployment(department: Department, stage: str, data: CommentedMap) -> Comme
     tags = CommentedSeq([department.package, stage])
     tags.fa.set_flow_style()
     entry["tags"] = tags
-    entry["work_pool"] = definitions["work_pools"]["local_process"]  # dumped as the alias *local_process
+    entry["work_pool"] = definitions["work_pools"][pool]  # dumped as the file's alias, e.g. *local_process
     if stage == "pipeline":  # the shared daily_morning schedule: every stage runs every morning, in order
         entry["schedules"] = CommentedSeq([definitions["schedules"]["daily_morning"]])
     return entry
 
 
-def add_deployments(text: str, department: Department, stages: tuple[str, ...]) -> str:
-    """`text` (prefect.local.yaml) with `department`'s scheduled pipeline and a deployment per stage; unchanged
-    when they are there."""
+def add_deployments(text: str, department: Department, stages: tuple[str, ...],
+                    file: str = DEPLOYMENTS_FILE) -> str:
+    """`text` (a deployments file) with `department`'s scheduled pipeline and a deployment per stage on the file's
+    one work pool; unchanged when they are there."""
     stages = ("pipeline", *stages)
     yaml = _yaml()
     data = yaml.load(text)
     try:
         deployments = data["deployments"]
-        data["definitions"]["work_pools"]["local_process"]
+        (pool,) = data["definitions"]["work_pools"]
         data["definitions"]["schedules"]["daily_morning"]
-    except (KeyError, TypeError) as error:
-        raise ScaffoldError(f"{DEPLOYMENTS_FILE}: expected `deployments` and the definitions "
-                            f"`local_process` and `daily_morning`; missing {error}") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise ScaffoldError(f"{file}: expected `deployments` and the definitions `work_pools` (one pool) and "
+                            f"`schedules.daily_morning`; missing or more than one: {error}") from None
     present = {entry.get("name") for entry in deployments}
     missing = [stage for stage in stages if department.prefect_name(stage) not in present]
     if not missing:
         return text
     first = len(deployments)
-    deployments.extend(_deployment(department, stage, data) for stage in missing)
+    deployments.extend(_deployment(department, stage, data, pool) for stage in missing)
     if len(missing) == len(stages):
         header = f"--- department: {department.id} ".ljust(HEADER_WIDTH, "-")
         deployments.yaml_set_comment_before_after_key(first, before=header, indent=2)

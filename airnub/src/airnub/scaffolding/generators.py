@@ -10,7 +10,7 @@ from airnub.engine.settings import CONFIG_ROOT, load_settings
 from airnub.orchestration.departments import departments
 from airnub.project import nbdev_folders, package_name
 from airnub.scaffolding import notebooks, templates
-from airnub.scaffolding.deployments import DEPLOYMENTS_FILE, add_deployments
+from airnub.scaffolding.deployments import CONTAINER_DEPLOYMENTS_FILES, DEPLOYMENTS_FILE, add_deployments
 from airnub.scaffolding.names import (
     STAGES,
     Department,
@@ -89,7 +89,9 @@ def plan_department(root: Path, name: str, given_id: str | None = None) -> Plan:
         plan.create(f"{folder}/{each}_flow_{department.package}.py", templates.stage_flow(department, each))
         plan.create(f"{CONFIGS}/{department.package}/{each}.yaml", templates.stage_config(department, each))
     plan.create(f"{folder}/pipeline_flow_{department.package}.py", templates.pipeline_flow(department, STAGES))
-    _wire(plan, DEPLOYMENTS_FILE, add_deployments, department, STAGES)
+    _wire(plan, DEPLOYMENTS_FILE, add_deployments, department, STAGES, DEPLOYMENTS_FILE)
+    for kept in (file for file in CONTAINER_DEPLOYMENTS_FILES if plan.current(file) is not None):
+        _wire(plan, kept, add_deployments, department, STAGES, kept)
     return _checked(plan)
 
 
