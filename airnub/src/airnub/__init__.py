@@ -19,7 +19,7 @@ Modules:
 - `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.
 - `airnub.orchestration.departments`: The departments of a project and how to find their flows: by convention, with nothing to register.
 - `airnub.orchestration.exports`: Notebooks newer than their modules, exported before a run: the code a run uses is the code on screen.
-- `airnub.orchestration.locks`: One pipeline writing the project's outputs at a time.
+- `airnub.orchestration.locks`: Runs writing the same outputs take turns; runs writing other outputs do not wait for them.
 - `airnub.orchestration.notebook_task`: The papermill task: run a parameterised notebook of the project in its kernel, as a Prefect task.
 - `airnub.orchestration.plan`: A plan before a run: every step of a flow's tree, and whether it would run (and why) or is served from the cache.
 - `airnub.orchestration.plan_flow`: Nothing changed, nothing orchestrated: a pipeline whose plan has nothing to do answers as one flow run.
