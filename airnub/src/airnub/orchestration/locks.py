@@ -45,10 +45,13 @@ _held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("airnub_o
 
 
 def outputs_of(function: Callable, root: Path) -> str:
-    """The outputs a flow writes, by name: its department's (`flows/dept_x/...` -> `dept_x`), else its file's stem."""
-    file = Path(inspect.getfile(inspect.unwrap(function))).resolve()
-    parts = file.relative_to(root).parts if file.is_relative_to(root) else (file.name,)
-    return parts[1] if len(parts) > 2 and parts[0] == "flows" else file.stem
+    """The outputs a flow writes, by name: its department's (`flows.dept_x.…`, or a file `flows/dept_x/…` of the
+    project run as a script) -> `dept_x`; else its module's."""
+    parts = function.__module__.split(".")
+    if parts[0] == "__main__":
+        file = Path(inspect.getfile(function)).resolve()
+        parts = list(file.relative_to(root).with_suffix("").parts) if file.is_relative_to(root) else [file.stem]
+    return parts[1] if len(parts) > 2 and parts[0] == "flows" else parts[-1]
 
 
 def lock_file(settings: Settings, outputs: str) -> Path:
