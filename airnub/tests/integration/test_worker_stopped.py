@@ -173,7 +173,7 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, department_p
             wait_for(lambda: not run_processes(killed), 60, "the flow run's process and kernel ended")
             timings["SIGKILL: processes gone"] = time.monotonic() - clock
             timings["SIGKILL: outputs lock free"] = wait_for(lambda: outputs_free(client), 120,
-                                                                             "the outputs lock is free")
+                                                             "the outputs lock is free")
             assert_outputs_whole(tmp_path)
 
             # A new worker, a new run: Completed, its report written whole; what processing wrote is left as it was.
