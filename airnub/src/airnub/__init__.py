@@ -38,6 +38,7 @@ Modules:
 - `airnub.services.warm_runner`: The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
 - `airnub.services.warm_runner_protocol`: The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`).
 - `airnub.services.worker`: `make worker`: Prefect's process worker, stopped once however many times its stop signal arrives.
-- `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped."""
+- `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped.
+- `airnub.testing.work_pools`: Prefect's Docker and Kubernetes work pools, checked where no container runtime runs."""
 
 __version__ = "0.1.0"
