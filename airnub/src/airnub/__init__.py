@@ -19,7 +19,7 @@ Modules:
 - `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.
 - `airnub.orchestration.departments`: The departments of a project and how to find their flows: by convention, with nothing to register.
 - `airnub.orchestration.exports`: Notebooks newer than their modules, exported before a run: the code a run uses is the code on screen.
-- `airnub.orchestration.locks`: One pipeline writing the project's outputs at a time.
+- `airnub.orchestration.locks`: Runs writing the same outputs take turns; runs writing other outputs do not wait for them.
 - `airnub.orchestration.notebook_task`: The papermill task: run a parameterised notebook of the project in its kernel, as a Prefect task.
 - `airnub.orchestration.plan`: A plan before a run: every step of a flow's tree, and whether it would run (and why) or is served from the cache.
 - `airnub.orchestration.plan_flow`: Nothing changed, nothing orchestrated: a pipeline whose plan has nothing to do answers as one flow run.
@@ -38,6 +38,7 @@ Modules:
 - `airnub.services.warm_runner`: The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
 - `airnub.services.warm_runner_protocol`: The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`).
 - `airnub.services.worker`: `make worker`: Prefect's process worker, stopped once however many times its stop signal arrives.
-- `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped."""
+- `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped.
+- `airnub.testing.work_pools`: Prefect's Docker and Kubernetes work pools, checked where no container runtime runs."""
 
 __version__ = "0.1.0"

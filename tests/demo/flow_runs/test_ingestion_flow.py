@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pandas as pd
 import pytest
 
+from airnub.engine.storage import machine
 from airnub_prefect_starter.core.data_validation import DataValidationError
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
 from flows.dept_demo.ingestion_flow_dept_demo import ingestion_flow_dept_demo
@@ -104,9 +107,13 @@ def test_the_same_content_under_two_names_in_one_batch_is_copied_once(project):
 
 
 def test_the_next_run_removes_what_a_killed_run_left_half_written(project, caplog):
-    """A run killed (kill -9) between writing `.name.<hex>.tmp` and its rename leaves that file; the next run,
-    holding the outputs lock (no writer is busy), removes it, and only it."""
-    left = [project.interim / ".wine_clean.parquet.0123456789ab.tmp", project.models / ".model.joblib.abcdef012345.tmp"]
+    """A run killed (kill -9) between writing `.name.<hex>.<pid>-<machine>.tmp` and its rename leaves that file; the
+    next run removes it (its writer is gone), and only it."""
+    ended = subprocess.Popen([sys.executable, "-c", ""])
+    ended.wait()  # the killed writer: its pid names no process now
+    writer = f"{ended.pid}-{machine()}"
+    left = [project.interim / f".wine_clean.parquet.0123456789ab.{writer}.tmp",
+            project.models / f".model.joblib.abcdef012345.{writer}.tmp"]
     for path in left:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half a table")

@@ -28,7 +28,7 @@ from airnub.commands.requests import (
     VariablesSyncRequest,
 )
 from airnub.engine.notebook_parameters import check_grid, command_line_parameters
-from airnub.engine.run_cache import RunCache
+from airnub.engine.run_cache import RunCache, path_roots
 from airnub.engine.run_records import cached_run, confine, run_key
 from airnub.engine.settings import Settings, load_settings
 from airnub.orchestration.departments import check_names
@@ -96,8 +96,9 @@ def _answered(args: argparse.Namespace, request: NotebookRequest, settings: Sett
         print(f"{notebook.name}: parameters injected, not run: {written}")
         return True
     hit, reason = (None, "ran: asked to run again") if not request.use_cache else cached_run(
-        RunCache(settings.paths.cache), *run_key(notebook, request.parameters, settings.kernel_name,
-                                                 request.report_mode, Path(request.cwd or notebook.parent)))
+        RunCache.for_paths(settings.paths), *run_key(notebook, request.parameters, settings.kernel_name,
+                                                     request.report_mode, Path(request.cwd or notebook.parent),
+                                                     roots=path_roots(settings.paths)))
     if hit and not args.plan:
         print_run(hit, request.json, time.monotonic() - started, output=output)
     elif args.plan:  # the notebook's one step, as `airnub run DEPT --plan` lists a pipeline's

@@ -222,7 +222,7 @@ def _recording(run: PreparedRun, private: Path, watch: list[Path], skip: list[Pa
 def _store(cache: RunCache, run: PreparedRun, result: NotebookRun, written: list[Path], depends: dict, stale: str
            ) -> None:
     "Remember a completed run under its key: its record, its outputs and what it read."
-    record = {name: str(value) if name in PATH_FIELDS else value for name, value in asdict(result).items()}
+    record = {name: cache.portable(value) if name in PATH_FIELDS else value for name, value in asdict(result).items()}
     outputs = [result.output_notebook, result.html, *([result.full_html] if run.report_mode else []),
                *(p for p in written if p.exists())]
     cache.store("notebooks", run.key, record, outputs=outputs, depends=depends, parts=run.parts, stale=stale,

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import platform
+import re
 from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,7 +20,7 @@ from .storage import file_sha256, file_state, write_json
 
 # %% auto #0
 __all__ = ['LIBRARIES', 'SERVED', 'fingerprint', 'hash_value', 'notebook_code_fingerprint', 'library_versions', 'what_changed',
-           'shown', 'unchanged', 'RunCache']
+           'shown', 'unchanged', 'path_roots', 'portable', 'local', 'portable_value', 'RunCache']
 
 # %% ../../../nbs/engine/42_run_cache.ipynb #c005
 def fingerprint(path: Path) -> str:
@@ -88,12 +90,66 @@ def unchanged(path: Path, saved: list) -> bool:
     state = saved[1] if len(saved) > 1 else None
     return (state is not None and list(file_state(path) or ()) == list(state)) or fingerprint(path) == saved[0]
 
+# %% ../../../nbs/engine/42_run_cache.ipynb #c010d
+def path_roots(paths: Any) -> dict[str, Path]:
+    "The roots keys name paths below (`ProjectPaths`): the storage root first, then the project."
+    return {"storage": Path(paths.storage), "project": Path(paths.root)}
+
+def portable(path: Path | str, roots: dict[str, Path] | None) -> str:
+    "`path` as keys and records hold it: `{storage}/x` below one of `roots` (the deepest), else absolute."
+    path, found = Path(path), []
+    for candidate in dict.fromkeys([path, Path(os.path.realpath(path))] if path.is_absolute() else []):
+        found += [(name, root, candidate) for name, root in (roots or {}).items() for root in
+                  dict.fromkeys([Path(root), Path(os.path.realpath(root))]) if candidate.is_relative_to(root)]
+    if not found:
+        return str(path)
+    name, root, candidate = max(found, key=lambda item: len(item[1].parts))
+    below = candidate.relative_to(root).as_posix()
+    return f"{{{name}}}" + ("" if below == "." else f"/{below}")
+
+_PORTABLE = re.compile(r"\{(\w+)\}(/.*)?", re.DOTALL)
+
+def local(text: str, roots: dict[str, Path] | None) -> Path:
+    "The path `portable` wrote, on this machine: `{storage}/x` below this machine's storage root."
+    found = _PORTABLE.fullmatch(str(text))
+    if found and found[1] in (roots or {}):
+        return Path(roots[found[1]]) / (found[2] or "/").lstrip("/")
+    return Path(text)
+
+def portable_value(value: Any, roots: dict[str, Path] | None) -> Any:
+    "A parameter's value as a key holds it: an absolute path (a `Path` or text) below a root made portable."
+    text = str(value) if isinstance(value, Path | str) else ""
+    if text.startswith(os.sep) and len(text) < 4096 and "\n" not in text and portable(text, roots) != text:
+        return portable(text, roots)
+    return value
+
+
 # %% ../../../nbs/engine/42_run_cache.ipynb #c011
 class RunCache:
     "Records of earlier runs in `directory/<kind>/<key>.json`, and each step's last key in `<kind>/last/`."
 
-    def __init__(self, directory: Path):
-        self.directory = Path(directory)
+    def __init__(
+        self,
+        directory: Path,  # the cache folder
+        roots: dict[str, Path] | None = None,  # the roots paths in keys and records are relative to (`path_roots`)
+    ):
+        self.directory, self.roots = Path(directory), dict(roots or {})
+
+    @classmethod
+    def for_paths(cls, paths: Any) -> RunCache:
+        "The project's run cache (`ProjectPaths`): `cache_dir`, paths relative to the storage root and the project."
+        return cls(paths.cache, path_roots(paths))
+
+    def portable(self, path: Path | str) -> str:
+        return portable(path, self.roots)
+
+    def local(self, text: str) -> Path:
+        return local(text, self.roots)
+
+    def _moved(self, depends: dict, move: Callable) -> dict:
+        "`depends` with the paths of its files and modules passed through `move`."
+        return {**depends, "files": {move(path): saved for path, saved in depends.get("files", {}).items()},
+                "modules": {name: [move(path), *saved] for name, (path, *saved) in depends.get("modules", {}).items()}}
 
     def _file(self, kind: str, key: str) -> Path:
         return self.directory / kind / f"{key}.json"
@@ -107,8 +163,9 @@ class RunCache:
         `verdict`); `parts`: the static key's parts (their `step` names the step); `stale`: what changed during the
         run, so that the record is never served; `note`: what changed during the run outside the record (the code
         the key was taken from): the next run under another key says so."""
-        record = {"key": key, "result": result, "outputs": {str(p): [fingerprint(p), file_state(p)] for p in outputs},
-                  "depends": depends or {}, "stale": stale}
+        record = {"key": key, "result": result, "stale": stale,
+                  "outputs": {self.portable(p): [fingerprint(p), file_state(p)] for p in outputs},
+                  "depends": self._moved(depends or {}, self.portable)}
         try:
             write_json(record, self._file(kind, key))
             if parts is not None:
@@ -145,16 +202,16 @@ class RunCache:
             return None, "ran: never ran before" if change == "nothing" else f"ran: {change} changed"
         if record.get("stale"):
             return None, f"ran: {record['stale']}"
-        for path, saved in record.get("outputs", {}).items():
-            if not unchanged(Path(path), saved if isinstance(saved, list) else [saved]):
-                return None, f"ran: its output {shown(Path(path))} {'changed' if Path(path).exists() else 'is gone'}"
-        depends = record.get("depends", {})
-        for name, (path, *saved) in depends.get("modules", {}).items():
-            if not unchanged(Path(path), saved):
+        for path, saved in {self.local(p): s for p, s in record.get("outputs", {}).items()}.items():
+            if not unchanged(path, saved if isinstance(saved, list) else [saved]):
+                return None, f"ran: its output {shown(path)} {'changed' if path.exists() else 'is gone'}"
+        depends = record["depends"] = self._moved(record.get("depends", {}), self.local)
+        for name, (path, *saved) in depends["modules"].items():
+            if not unchanged(path, saved):
                 return None, f"ran: module {name} changed"
-        for path, saved in depends.get("files", {}).items():
-            if not unchanged(Path(path), saved):
-                return None, f"ran: {shown(Path(path))} changed"
+        for path, saved in depends["files"].items():
+            if not unchanged(path, saved):
+                return None, f"ran: {shown(path)} changed"
         for name, saved in depends.get("variables", {}).items():
             if read_variable is None or hash_value(read_variable(name)) != saved:
                 return None, f"ran: Variable {name} changed"

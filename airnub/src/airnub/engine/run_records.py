@@ -16,6 +16,8 @@ from airnub.engine.run_cache import (
     hash_value,
     library_versions,
     notebook_code_fingerprint,
+    portable,
+    portable_value,
 )
 from .storage import file_state
 
@@ -111,11 +113,13 @@ def run_key(
     report_mode: bool = False,  # True: the page shows no code (another run than one with code)
     cwd: Path | None = None,  # the kernel's working folder; the notebook's when None
     text: str | None = None,  # the notebook as already read (the runner reads it once); None: read it now
+    roots: dict[str, Path] | None = None,  # paths below these are keyed relative to them (`run_cache.path_roots`)
 ) -> tuple[str, dict]:
     """The static key of a run and its parts: the notebook, its code as read (`text`), parameters, working folder,
     kernel, library versions, report mode. What the run reads (files, modules) is kept in its record instead."""
-    parts = {"step": str(Path(notebook).resolve()), "code": notebook_code_fingerprint(notebook, text),
-             "parameters": parameters, "cwd": str(Path(cwd or Path(notebook).parent).resolve()),
+    parts = {"step": portable(Path(notebook).resolve(), roots), "code": notebook_code_fingerprint(notebook, text),
+             "parameters": {name: portable_value(value, roots) for name, value in parameters.items()},
+             "cwd": portable(Path(cwd or Path(notebook).parent).resolve(), roots),
              "kernel": kernel_name, "versions": library_versions(), "report_mode": report_mode}
     return hash_value(parts), parts
 
@@ -129,7 +133,7 @@ def cached_run(
     hit, reason = cache.verdict("notebooks", key, parts)
     if not hit:
         return None, reason
-    paths = {name: Path(hit["result"][name]) for name in PATH_FIELDS}
+    paths = {name: cache.local(hit["result"][name]) for name in PATH_FIELDS}
     return NotebookRun(**{**hit["result"], **paths, "from_cache": True, "reason": reason}), reason
 
 # %% ../../../nbs/engine/44_run_records.ipynb #c014q
@@ -162,6 +166,7 @@ def prepare_run(
     cwd: Path | None = None,  # the kernel's working folder; the notebook's folder when None
     inputs: list[Path] | None = None,  # files it reads that no parameter names
     from_text: bool = False,  # True when the values are `-p` text from the command line
+    roots: dict[str, Path] | None = None,  # paths below these are keyed relative to them (`run_cache.path_roots`)
 ) -> PreparedRun:
     "`notebook` read once: its parameters checked, its inputs listed and its key computed; FileNotFoundError if absent."
     notebook = Path(notebook).resolve()
@@ -171,6 +176,6 @@ def prepare_run(
     contract, cwd = read_contract(notebook, text), Path(cwd or notebook.parent).resolve()
     checked = check_values(notebook, contract, parameters or {}, from_text)
     depends = run_inputs(notebook, checked, inputs or [], cwd, defaults_of(contract), text)
-    key, parts = run_key(notebook, checked, kernel_name, report_mode, cwd, text)
+    key, parts = run_key(notebook, checked, kernel_name, report_mode, cwd, text, roots)
     return PreparedRun(notebook, text, code_state, contract, checked, cwd, kernel_name, report_mode, depends, key,
                        parts)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'ENV_PREFIX', 'CONFIG_ROOT', 'TASK_RUNNERS', 'DEFAULTS', 'find_project_root', 'read_settings',
-           'ProjectPaths', 'ServerSettings', 'Settings', 'load_settings', 'ensure_directories', 'settings_items']
+__all__ = ['SETTINGS_FILE', 'ENV_PREFIX', 'CONFIG_ROOT', 'TASK_RUNNERS', 'OUTPUT_LOCKS', 'DEFAULTS', 'find_project_root',
+           'read_settings', 'ProjectPaths', 'ServerSettings', 'Settings', 'load_settings', 'ensure_directories',
+           'settings_items']
 
 # %% ../../../nbs/engine/00_settings.ipynb #c005
 SETTINGS_FILE = "settings.ini"
@@ -101,15 +102,17 @@ class Settings:
     max_workers: int  # how many tasks (notebook kernels) run at once
     dask_scheduler_address: str  # an existing Dask scheduler; empty: a local cluster
     work_pool: str  # the Prefect work pool deployments run on
+    output_locks: str  # where runs lock the outputs they write: auto, files (fcntl) or server (Prefect's limits)
     inbox_quiet_seconds: int  # an inbox file changed more recently may still be being written: left for later
     inbox_max_megabytes: int  # the largest inbox file ingestion takes
     input_table: Path | None  # the table generated flows read when their config names none
     allow_notebooks_outside_project: bool  # True: notebooks_dir may lie outside the project
 
 TASK_RUNNERS = ("threads", "processes", "dask")
+OUTPUT_LOCKS = ("auto", "files", "server")
 DEFAULTS = {"input_table": "", "server_host": "127.0.0.1", "server_port": "4200", "server_home": ".prefect",
             "server_autostart": "true", "reports_port": "4201",
-            "storage_root": "", "reports_url": ""}  # the keys a settings.ini may leave out
+            "storage_root": "", "reports_url": "", "output_locks": "auto"}  # the keys a settings.ini may leave out
 
 def _origin(key: str, environ: Mapping[str, str]) -> str:
     "Where the value of `key` came from, for a message: its environment variable, or how to override it."
@@ -192,8 +195,9 @@ _SERVER_KEYS = {"host": "server_host", "port": "server_port", "home": "server_ho
 def _storage_root(value: str, root: Path, source: Path, origin: str) -> Path:
     "The storage root: a folder (relative to the project), never a URL the notebooks and locks could not use."
     if "://" in value:
-        raise ValueError(f"{source}: 'storage_root' must be a folder (a mounted path), got the URL {value!r} {origin}; "
-                         "mount the storage (NFS, SMB, s3fs, gcsfuse, ...) on every machine and name the mounted folder")
+        raise ValueError(f"{source}: 'storage_root' must be a folder (a mounted path), got the URL {value!r} "
+                         f"{origin}; mount the storage (NFS, SMB, s3fs, gcsfuse, ...) on every machine and name the "
+                         "mounted folder")
     return _folder(Path(os.path.normpath(root / Path(value or ".").expanduser())), "storage_root", source, origin)
 
 def _paths(values: dict[str, str], root: Path, source: Path, origin: dict[str, str]) -> ProjectPaths:
@@ -241,7 +245,9 @@ def _settings(root: Path, environ: Mapping[str, str]) -> Settings:
                     cell_timeout_seconds=whole("cell_timeout_seconds", " of seconds"),
                     task_runner=_one_of(values, "task_runner", source, origin["task_runner"], TASK_RUNNERS),
                     max_workers=whole("max_workers"), dask_scheduler_address=values["dask_scheduler_address"],
-                    work_pool=values["work_pool"], inbox_quiet_seconds=whole("inbox_quiet_seconds", " of seconds", 0),
+                    work_pool=values["work_pool"],
+                    output_locks=_one_of(values, "output_locks", source, origin["output_locks"], OUTPUT_LOCKS),
+                    inbox_quiet_seconds=whole("inbox_quiet_seconds", " of seconds", 0),
                     inbox_max_megabytes=whole("inbox_max_megabytes"),
                     input_table=paths.data_root / values["input_table"] if values["input_table"] else None,
                     allow_notebooks_outside_project=values["allow_notebooks_outside_project"].lower() == "true")

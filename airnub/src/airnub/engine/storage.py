@@ -5,9 +5,13 @@
 # %% ../../../nbs/engine/05_storage.ipynb #c002
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
+import re
+import socket
 import stat
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,9 +23,20 @@ if TYPE_CHECKING:  # only for the hints: hashing and JSON writing do not import 
     import pandas as pd
 
 # %% auto #0
-__all__ = ['atomic_path', 'write_atomic', 'write_json', 'write_parquet', 'write_csv', 'file_sha256', 'file_state']
+__all__ = ['PARTIAL', 'machine', 'atomic_path', 'sweep_partials', 'write_atomic', 'write_json', 'write_parquet', 'write_csv',
+           'file_sha256', 'file_state']
 
 # %% ../../../nbs/engine/05_storage.ipynb #c005
+@functools.cache
+def machine() -> str:
+    "8 hex naming this machine's process space (host name, boot, pid namespace): where a partial's pid means something."
+    parts = [socket.gethostname()]
+    for read in (lambda: Path("/proc/sys/kernel/random/boot_id").read_text().strip(),
+                 lambda: os.readlink("/proc/self/ns/pid")):
+        with contextlib.suppress(OSError):
+            parts.append(read())
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:8]
+
 @contextmanager
 def atomic_path(
     target: Path,  # the file to create or replace
@@ -29,7 +44,7 @@ def atomic_path(
     "Yield a temporary path that replaces `target` in one rename when the block succeeds."
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
+    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.{os.getpid()}-{machine()}.tmp"
     temporary.open("xb").close()  # created exclusively, with the usual permissions (umask), unlike mkstemp's 0600
     if target.is_file():  # a file it replaces keeps its mode
         os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
@@ -39,6 +54,34 @@ def atomic_path(
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+# %% ../../../nbs/engine/05_storage.ipynb #c008b
+PARTIAL = re.compile(r"\..+\.[0-9a-f]{12}\.(?P<pid>\d+)-(?P<machine>[0-9a-f]{8})\.tmp")  # what atomic_path writes
+
+def _writer_gone(pid: int, where: str) -> bool:
+    "True when the writer `pid` on machine `where` surely runs no more: it is this machine and has no such process."
+    if where != machine():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process
+        return False
+    return False
+
+def sweep_partials(
+    folders: list[Path],  # where writers publish (data, models): searched recursively
+) -> list[Path]:
+    "Remove the temporary files under `folders` whose writer died before its rename; return them."
+    swept = []
+    for path in (p for folder in folders if Path(folder).is_dir() for p in Path(folder).rglob(".*.tmp")):
+        if (found := PARTIAL.fullmatch(path.name)) and _writer_gone(int(found["pid"]), found["machine"]):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                swept.append(path)
+    return swept
+
 
 # %% ../../../nbs/engine/05_storage.ipynb #c010
 def write_atomic(target: Path, write: Callable[[Path], Any]) -> Path:

@@ -26,7 +26,15 @@ from typing import Any
 from prefect.logging import get_run_logger
 
 from airnub.engine.dependencies import OpenedFiles, import_closure, observed
-from airnub.engine.run_cache import RunCache, fingerprint, hash_value, library_versions
+from airnub.engine.run_cache import (
+    RunCache,
+    fingerprint,
+    hash_value,
+    library_versions,
+    path_roots,
+    portable,
+    portable_value,
+)
 from airnub.engine.settings import ProjectPaths, load_settings
 from airnub.orchestration.plan import SERVED, Verdict
 
@@ -75,13 +83,14 @@ def variables_read_at_once(values: dict[str, Any] | None):
         _variables_now.reset(token)
 
 
-def _describe(value: Any) -> Any:
-    """An argument as it enters the key: paths by their content, lists element by element."""
+def _describe(value: Any, roots: dict[str, Path]) -> Any:
+    """An argument as it enters the key: paths by their content (and where they are below `roots`), lists element by
+    element, an absolute path as text relative to the root it is below."""
     if isinstance(value, Path):
-        return {"path": str(value), "content": fingerprint(value)}
+        return {"path": portable(value, roots), "content": fingerprint(value)}
     if isinstance(value, list | tuple):
-        return [_describe(item) for item in value]
-    return value
+        return [_describe(item, roots) for item in value]
+    return portable_value(value, roots)
 
 
 def task_key(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs: Any
@@ -90,12 +99,12 @@ def task_key(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs:
 
     A plan asks `RunCache.verdict("tasks", key, parts, ...)` with these, as `cached` does, without running it.
     """
-    arguments = inspect.signature(function).bind(*args, **kwargs)
+    arguments, roots = inspect.signature(function).bind(*args, **kwargs), path_roots(load_settings().paths)
     arguments.apply_defaults()
     written = [Path(arguments.arguments[name]) for name in outputs]
     parts = {"step": f"{function.__module__}.{function.__qualname__}", "modules": import_closure(function.__module__),
-             "versions": library_versions(), "outputs": [str(p) for p in written],
-             "arguments": {name: _describe(value) for name, value in arguments.arguments.items()
+             "versions": library_versions(), "outputs": [portable(p, roots) for p in written],
+             "arguments": {name: _describe(value, roots) for name, value in arguments.arguments.items()
                            if name not in outputs}}
     return hash_value(parts), parts, written
 
@@ -103,10 +112,11 @@ def task_key(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs:
 def plan_call(function: Callable, outputs: tuple[str, ...], *args: Any, **kwargs: Any) -> Verdict:
     """What a run would do with this call of the cached task `function`: its verdict, as `cached` decides it."""
     key, parts, written = task_key(function, outputs, *args, **kwargs)
-    hit, reason = RunCache(load_settings().paths.cache).verdict("tasks", key, parts, read_variable)
-    reads = [Path(path) for path in (hit or {}).get("depends", {}).get("files", {})]
-    reads += [value for value in parts["arguments"].values() if isinstance(value, dict) and "path" in value]
-    reads = [Path(path["path"]) if isinstance(path, dict) else path for path in reads]
+    cache = RunCache.for_paths(load_settings().paths)
+    hit, reason = cache.verdict("tasks", key, parts, read_variable)
+    reads = [Path(path) for path in (hit or {}).get("depends", {}).get("files", {})]  # local paths: see `verdict`
+    reads += [cache.local(value["path"]) for value in parts["arguments"].values()
+              if isinstance(value, dict) and "path" in value]
     if hit:
         return Verdict(False, SERVED, hit["result"], reads, written)
     return Verdict(True, f"would run: {reason.removeprefix('ran: ')}", None, reads, written)
@@ -120,7 +130,7 @@ def cached(outputs: tuple[str, ...]) -> Callable:
         def run_or_reuse(*args: Any, **kwargs: Any) -> Any:
             key, parts, written = task_key(function, outputs, *args, **kwargs)
             settings, logger = load_settings(), get_run_logger()
-            cache = RunCache(settings.paths.cache)
+            cache = RunCache.for_paths(settings.paths)
             hit, reason = cache.verdict("tasks", key, parts, read_variable)
             logger.info("%s: %s", function.__name__, reason)  # one line: served, or why it runs
             if hit:

@@ -22,7 +22,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
 from airnub.engine.notebook_execution import NotebookExecutionError, NotebookRun, confine, run_notebook
-from airnub.engine.run_cache import RunCache
+from airnub.engine.run_cache import RunCache, path_roots
 from airnub.engine.run_records import cached_run, prepare_run
 from airnub.engine.settings import load_settings
 from airnub.orchestration.cache import watched
@@ -42,11 +42,12 @@ def plan_notebook(notebook: Path, parameters: dict | None = None, inputs: list[P
     """What a run would do with this call of `run_notebook_task`: its cache verdict, with no kernel started."""
     settings = load_settings()
     notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
-    run = prepare_run(notebook, parameters, settings.kernel_name, report_mode, cwd, inputs, from_text)
+    run = prepare_run(notebook, parameters, settings.kernel_name, report_mode, cwd, inputs, from_text,
+                      path_roots(settings.paths))
     reads = [notebook, *run.inputs]
     if not use_cache:
         return Verdict(True, "would run: asked to run again", reads=reads)
-    hit, reason = cached_run(RunCache(settings.paths.cache), run.key, run.parts)
+    hit, reason = cached_run(RunCache.for_paths(settings.paths), run.key, run.parts)
     if hit is None:
         return Verdict(True, f"would run: {reason.removeprefix('ran: ')}", reads=reads)
     try:  # what it read while it ran, from its run's record
@@ -71,8 +72,9 @@ def run_notebook_task(notebook: Path, parameters: dict | None = None, inputs: li
     notebook = confine(settings.paths.root / notebook, settings.paths.notebooks)
     timeout = settings.cell_timeout_seconds if cell_timeout is None else cell_timeout  # 0 is refused, not unset
     try:
-        prepared = prepare_run(notebook, parameters, settings.kernel_name, report_mode, cwd, inputs, from_text)
-        run = run_notebook(prepared, settings.paths.reports, timeout, cache=RunCache(settings.paths.cache),
+        prepared = prepare_run(notebook, parameters, settings.kernel_name, report_mode, cwd, inputs, from_text,
+                               path_roots(settings.paths))
+        run = run_notebook(prepared, settings.paths.reports, timeout, cache=RunCache.for_paths(settings.paths),
                            use_cache=use_cache, watch=watched(settings.paths))
     except NotebookExecutionError as error:
         create_markdown_artifact(key=artifact_key("failed", notebook.stem), markdown=f"### {notebook.name} failed\n\n"

@@ -8,10 +8,11 @@ from airnub.engine.settings import CONFIG_ROOT, SETTINGS_FILE, load_settings
 
 
 def input_table_path(input_table: str) -> Path:
-    """The table to read: `input_table` relative to the project root; empty: `input_table` of settings.ini."""
+    """The table to read: `input_table` relative to the storage root (where outputs live; the project folder unless
+    `storage_root` names another); empty: `input_table` of settings.ini."""
     settings = load_settings()
     if input_table:
-        return settings.paths.root / input_table
+        return settings.paths.storage / input_table
     if settings.input_table is None:
         raise ValueError(f"no input_table given, and {SETTINGS_FILE} names no default input_table: "
                          "set one of them to the table to read")

@@ -75,7 +75,7 @@ def stage_config(department: Department, stage: str) -> str:
     return (f"# The {stage} stage of {department.name} "
             f"(flows/{department.package}/{stage}_flow_{department.package}.py).\n"
             f"# Prefect Variable: {department.package}__{stage}. Flow parameters override these values.\n"
-            'input_table: ""   # parquet table its categories read, relative to the project root; '
+            'input_table: ""   # parquet table its categories read, relative to the storage root; '
             "empty: input_table of settings.ini\n")
 
 
@@ -111,7 +111,7 @@ def task_config(department: Department, parts: tuple[str, ...], name: str, noteb
     lines = [f"# Task {name} of {department.name}, {' / '.join(parts)}.",
              f"# Prefect Variable: {'__'.join((department.package, *parts))}."]
     if standalone:
-        lines += ['input_table: ""   # parquet table to read, relative to the project root; '
+        lines += ['input_table: ""   # parquet table to read, relative to the storage root; '
                   "empty: input_table of settings.ini",
                   f"output_folder: {department.package}/{parts[0]}   # where the result goes, "
                   "relative to the processed folder"]
