@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+import psutil
 import pytest
 import yaml
 
@@ -61,6 +62,15 @@ def test_the_sweep_command_carries_its_settings_to_workers_started_without_them(
     parents = [value["kernel_parent"] for value in values]
     assert len(parents) == 4 and set(parents) <= cluster.worker_pids, "every kernel started on a worker"
     assert len(list(elsewhere.glob("where/*/where.html"))) == 4, "every report in the command's AIRNUB_REPORTS_DIR"
+
+
+def test_with_no_address_a_local_cluster_of_max_workers_processes_runs_the_sweep(where, project, monkeypatch):
+    monkeypatch.setenv("AIRNUB_TASK_RUNNER", "dask")
+    monkeypatch.setenv("AIRNUB_MAX_WORKERS", "2")
+    runs = run_sweep(str(where), {"n": [1, 2]}, use_cache=False)
+    parents = {run.values["kernel_parent"] for run in runs}
+    assert os.getpid() not in parents and all(run.run_dir.parent == project.reports / "where" for run in runs)
+    assert not [child for child in psutil.Process().children() if child.pid in parents], "the cluster is gone"
 
 
 def test_applied_settings_replace_the_process_settings_for_the_block_only(monkeypatch, tmp_path):
