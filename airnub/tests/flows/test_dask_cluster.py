@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import psutil
 import pytest
@@ -81,3 +82,28 @@ def test_applied_settings_replace_the_process_settings_for_the_block_only(monkey
         assert "AIRNUB_MAX_WORKERS" not in os.environ, "the flow's settings only, none of the worker's own"
         assert "AIRNUB_PROJECT_ROOT" not in os.environ, "a project folder this machine lacks is not applied"
     assert os.environ["AIRNUB_REPORTS_DIR"] == "/worker/reports" and os.environ["AIRNUB_MAX_WORKERS"] == "7"
+
+
+def test_a_task_under_other_settings_waits_for_the_one_running_in_another_thread(tmp_path):
+    first_entered, release, seen = threading.Event(), threading.Event(), []
+
+    def run(reports: str, hold: bool) -> None:
+        with applied_settings({"AIRNUB_REPORTS_DIR": reports}):
+            seen.append(("in", reports, os.environ["AIRNUB_REPORTS_DIR"]))
+            if hold:
+                first_entered.set()
+                release.wait(10)
+            seen.append(("out", reports, os.environ["AIRNUB_REPORTS_DIR"]))
+
+    first = threading.Thread(target=run, args=(str(tmp_path / "a"), True))
+    first.start()
+    assert first_entered.wait(10)
+    second = threading.Thread(target=run, args=(str(tmp_path / "b"), False))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), "the second task waits while the first runs under other settings"
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert [(step, folder.rsplit("/", 1)[1]) for step, _, folder in seen] == [
+        ("in", "a"), ("out", "a"), ("in", "b"), ("out", "b")], "each saw its own settings throughout"
