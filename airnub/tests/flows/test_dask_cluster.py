@@ -11,8 +11,8 @@ import psutil
 import pytest
 import yaml
 
+from airnub.orchestration.dask_runner import applied_settings
 from airnub.orchestration.sweep_flow import run_sweep
-from airnub.orchestration.task_runner import applied_settings
 from airnub.testing.dask_cluster import dask_cluster
 from airnub.testing.helpers import RECORD, airnub, write_notebook
 
