@@ -10,8 +10,9 @@ import threading
 import psutil
 import pytest
 import yaml
+from prefect import task
 
-from airnub.orchestration.dask_runner import applied_settings
+from airnub.orchestration.dask_runner import applied_settings, carrying
 from airnub.orchestration.sweep_flow import run_sweep
 from airnub.testing.dask_cluster import dask_cluster
 from airnub.testing.helpers import RECORD, airnub, write_notebook
@@ -82,6 +83,19 @@ def test_applied_settings_replace_the_process_settings_for_the_block_only(monkey
         assert "AIRNUB_MAX_WORKERS" not in os.environ, "the flow's settings only, none of the worker's own"
         assert "AIRNUB_PROJECT_ROOT" not in os.environ, "a project folder this machine lacks is not applied"
     assert os.environ["AIRNUB_REPORTS_DIR"] == "/worker/reports" and os.environ["AIRNUB_MAX_WORKERS"] == "7"
+
+
+def test_a_carried_task_runs_under_the_flow_settings_to_its_end(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRNUB_REPORTS_DIR", "/worker/reports")
+    flow_side = {"AIRNUB_REPORTS_DIR": str(tmp_path)}
+    one = carrying(task(lambda: os.environ["AIRNUB_REPORTS_DIR"], name="one"), flow_side)
+
+    def steps():
+        yield os.environ["AIRNUB_REPORTS_DIR"]
+        yield os.environ["AIRNUB_REPORTS_DIR"]
+    assert one.fn() == str(tmp_path) and one.name == "one"
+    assert list(carrying(task(steps), flow_side).fn()) == [str(tmp_path)] * 2, "a generator task, every step"
+    assert os.environ["AIRNUB_REPORTS_DIR"] == "/worker/reports", "the worker's own settings after the task"
 
 
 def test_a_task_under_other_settings_waits_for_the_one_running_in_another_thread(tmp_path):

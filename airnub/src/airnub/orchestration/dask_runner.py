@@ -44,6 +44,10 @@ def carrying(task, settings: dict[str, str]):
         async def under_settings(*args, **kwargs):
             with applied_settings(settings):
                 return await function(*args, **kwargs)
+    elif inspect.isgeneratorfunction(function):
+        def under_settings(*args, **kwargs):
+            with applied_settings(settings):
+                yield from function(*args, **kwargs)
     else:
         def under_settings(*args, **kwargs):
             with applied_settings(settings):
