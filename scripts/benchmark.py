@@ -29,6 +29,7 @@ from pathlib import Path
 
 import papermill
 import psutil
+from benchmark_dask import dask_sweep_vs_local
 from benchmark_edit import one_function_edit_rerun
 
 from airnub.engine.settings import ensure_directories, load_settings
@@ -248,13 +249,14 @@ def main() -> int:
     try:
         seconds = measure_cli(scratch, env)  # processes first; the project's server they start stays up
         auth = (Path(env["AIRNUB_SERVER_HOME"]) / "api-auth").read_text().strip()  # the server's credential
+        clients = {**env, "PREFECT_API_URL": api_url, "PREFECT_API_AUTH_STRING": auth}
+        seconds |= dask_sweep_vs_local(scratch / "cli" / "nbs" / "small.ipynb", clients, scratch, command_seconds)
         with temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_API_AUTH_STRING: auth}):  # flows here too
             flow(lambda: None, name="warm-up")()  # the first API call, before anything is timed
             preload()  # what the warm runner holds before a command arrives (`airnub run` meets it so)
             with without_heartbeats():  # flows run as `airnub run|notebook|sweep` runs them
                 seconds |= measure(scratch)
-        seconds |= one_function_edit_rerun(settings.paths.root, scratch, {  # processes, on the same server
-            **env, "PREFECT_API_URL": api_url, "PREFECT_API_AUTH_STRING": auth})
+        seconds |= one_function_edit_rerun(settings.paths.root, scratch, clients)  # processes, on the same server
     finally:
         subprocess.run([str(Path(sys.executable).parent / "airnub"), "server", "stop"], env=env,
                        cwd=settings.paths.root, capture_output=True)
@@ -269,6 +271,7 @@ def main() -> int:
               "one_function_edit_rerun": seconds["edit_rerun"] / seconds["edit_first_run"],
               "notebook_overhead_ratio": seconds["papermill_task"] / seconds["bare_papermill"],
               "sweep_speedup": seconds["sweep_one_at_a_time"] / seconds["sweep_parallel"],
+              "dask_sweep_vs_local": seconds["sweep_dask_cluster"] / seconds["sweep_local_threads"],
               f"scale_{SCALE}x_time_ratio": seconds[f"pipeline_{SCALE}x"] / seconds["pipeline_demo_size"],
               f"scale_{SCALE}x_peak_memory_ratio": seconds[f"peak_mib_{SCALE}x"] / seconds["peak_mib_demo_size"]}
     result = {"measured_at": datetime.now(UTC).isoformat(), "machine": {
@@ -290,6 +293,7 @@ def main() -> int:
               "one_function_edit_rerun": ("edit_rerun", "edit_first_run"),
               "notebook_overhead_ratio": ("papermill_task", "bare_papermill"),
               "sweep_speedup": ("sweep_one_at_a_time", "sweep_parallel"),
+              "dask_sweep_vs_local": ("sweep_dask_cluster", "sweep_local_threads"),
               f"scale_{SCALE}x_time_ratio": (f"pipeline_{SCALE}x", "pipeline_demo_size"),
               f"scale_{SCALE}x_peak_memory_ratio": (f"peak_mib_{SCALE}x", "peak_mib_demo_size")}
     for name, value in ratios.items():

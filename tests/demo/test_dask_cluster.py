@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from distributed import Client, get_task_stream
 
-from airnub.testing.helpers import PROJECT_ROOT, free_port
-from airnub.testing.processes import background
+from airnub.testing.dask_cluster import dask_cluster
 from airnub_prefect_starter.data_science.dataset_processing import load_bundled_wine
 
 pytestmark = pytest.mark.integration
@@ -25,17 +24,11 @@ def test_inbox_files_are_validated_on_the_dask_workers(server, tmp_path):
     for number in range(4):
         load_bundled_wine().iloc[number * 10:(number + 1) * 10].assign(alcohol=lambda f: f["alcohol"] + 0.3).to_csv(
             inbox / f"delivery_{number}.csv", index=False)
-    address = f"tcp://127.0.0.1:{free_port()}"
-    scheduler = [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                 "--no-dashboard"]
-    workers = [BIN / "dask", "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"]
-    env = {**server.env, "AIRNUB_TASK_RUNNER": "dask", "AIRNUB_DASK_SCHEDULER_ADDRESS": address,
-           "PYTHONPATH": str(PROJECT_ROOT)}  # the workers import the flows from the folder (docs/team-path.md)
-
-    with server.start(), background(scheduler, env, tmp_path / "scheduler.log"), \
-            background(workers, env, tmp_path / "workers.log"), Client(address, timeout=60) as client:
-        client.wait_for_workers(2, timeout=120)
+    # two workers in folders of their own, given no AIRNUB_* setting: the run's settings travel with its tasks
+    with server.start(), dask_cluster(tmp_path / "dask", server.env, workers=2) as cluster, \
+            Client(cluster.address, timeout=60) as client:
         cluster_workers = set(client.scheduler_info()["workers"])
+        env = {**server.env, "AIRNUB_TASK_RUNNER": "dask", "AIRNUB_DASK_SCHEDULER_ADDRESS": cluster.address}
         with get_task_stream(client) as stream:
             run = subprocess.run([BIN / "airnub", "run", "demo", "--stage", "ingestion", "--json"], cwd=tmp_path,
                                  env=env, capture_output=True, text=True, timeout=300)

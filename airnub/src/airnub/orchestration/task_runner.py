@@ -1,4 +1,7 @@
-"""The task runner flows fan out on, chosen by settings.ini (`task_runner`, `max_workers`, `dask_scheduler_address`)."""
+"""The task runner flows fan out on, chosen by settings.ini (`task_runner`, `max_workers`, `dask_scheduler_address`).
+
+On Dask, each task carries the settings of the flow that submitted it (`dask_runner`).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +18,13 @@ def task_runner_from_settings(settings: Settings | None = None) -> TaskRunner:
     if settings.task_runner == "processes":
         return ProcessPoolTaskRunner(max_workers=settings.max_workers)
     if settings.task_runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        from airnub.orchestration.dask_runner import SettingsDaskTaskRunner  # Dask loads only when asked for
 
         if settings.dask_scheduler_address:
-            return DaskTaskRunner(address=settings.dask_scheduler_address)
+            return SettingsDaskTaskRunner(address=settings.dask_scheduler_address)
         _workers_import_the_project(settings.paths.root)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.max_workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
+        return SettingsDaskTaskRunner(cluster_kwargs={"n_workers": settings.max_workers, "threads_per_worker": 1,
+                                                      "processes": True, "dashboard_address": None})
     return ThreadPoolTaskRunner(max_workers=settings.max_workers)
 
 
