@@ -17,6 +17,7 @@ Modules:
 - `airnub.orchestration.cache`: Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
 - `airnub.orchestration.config`: Flow configuration: a Prefect Variable per YAML file in configs/variables/, the file as fallback.
 - `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.
+- `airnub.orchestration.dask_runner`: prefect-dask's task runner, with each task carrying the settings of the flow that submitted it.
 - `airnub.orchestration.departments`: The departments of a project and how to find their flows: by convention, with nothing to register.
 - `airnub.orchestration.exports`: Notebooks newer than their modules, exported before a run: the code a run uses is the code on screen.
 - `airnub.orchestration.locks`: Runs writing the same outputs take turns; runs writing other outputs do not wait for them.
@@ -38,6 +39,7 @@ Modules:
 - `airnub.services.warm_runner`: The warm runner: one process with Prefect and the project's libraries imported, forking a child per command.
 - `airnub.services.warm_runner_protocol`: The wire between a command and the warm runner: the command's side (`forward`) and the runner's (`Arriving`).
 - `airnub.services.worker`: `make worker`: Prefect's process worker, stopped once however many times its stop signal arrives.
+- `airnub.testing.dask_cluster`: A real Dask cluster started apart, as a team starts one (docs/team-path.md, "A Dask cluster"): a `dask scheduler` process and `dask worker` processes on loopback, each worker in a working folder of its own; stopped after.
 - `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped.
 - `airnub.testing.work_pools`: Prefect's Docker and Kubernetes work pools, checked where no container runtime runs."""
 
