@@ -181,15 +181,26 @@ variables: $(INSTALLED) ## validate configs/variables/ and sync them to Prefect 
 blocks: $(INSTALLED) ## save Prefect Secret blocks from environment variables (see airnub/src/airnub/orchestration/secrets.py)
 	$(API) $(BIN)/airnub blocks setup
 
-deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the work pool when missing
-	$(API) { $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
-	  || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; }
-	$(API) $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
+# Where workers get the code (airnub/src/airnub/orchestration/code_source.py): the repository `origin` names, cloned at
+# HEAD, which must be committed and pushed; `REPOSITORY=<url or folder>` names another, `REPOSITORY=` (empty) runs the
+# flows from this checkout (one machine). POOL_LIMIT=N: at most N flow runs at once on the pool, whatever the workers.
+POOL_LIMIT ?=
+deploy: $(INSTALLED) ## register prefect.local.yaml's deployments at HEAD of the repository (REPOSITORY, POOL_LIMIT)
+	@source="$$($(BIN)/python -m airnub.orchestration.code_source \
+	  $(if $(filter undefined,$(origin REPOSITORY)),,--repository "$(REPOSITORY)"))" && eval "$$source" && $(API) \
+	  { $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
+	    || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; } \
+	  $(if $(POOL_LIMIT),&& $(BIN)/prefect work-pool set-concurrency-limit "$(AIRNUB_WORK_POOL)" $(POOL_LIMIT)) \
+	  && $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
 
 # `prefect worker start`, stopped once however often the stop arrives: `kill` of the group reaches make and the worker,
 # and make forwards its SIGTERM too (airnub/src/airnub/services/worker.py).
-worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
-	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process
+# WORKER_LIMIT: the flow runs one worker takes at once (each may start max_workers kernels); a run beyond it waits on
+# the pool for a worker with room, this one or another.
+WORKER_LIMIT ?= 1
+worker: $(INSTALLED) ## start a process worker on the project's work pool, WORKER_LIMIT flow runs at once (default 1)
+	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process \
+	  --limit $(WORKER_LIMIT)
 
 # JupyterLab opens on the project's folder (nbs/, flows/, reports/ all in reach) and offers the project kernel first: the
 # kernel new notebooks get, and the first of the launcher. These are command-line settings: the kernel's name has one
