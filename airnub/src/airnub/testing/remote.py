@@ -1,18 +1,19 @@
 """Another machine, played on this one: a worker that shares nothing with the checkout but the network and storage.
 
 Its own folder (empty at the start), its own HOME and PREFECT_HOME, its own venv, and no path into the checkout. The
-venv is built as an image build would build it, cheaply: a `python -m venv`, the third-party packages hard-linked from
-the checkout's venv (`cp -al`: the same files, none of the checkout's editable installs or `.pth` files that point
-into it), then the tool and the project installed (`pip install --no-deps`) from wheels built from the *deployed
-repository* at the deployed commit, and the project kernel registered inside it. A `sitecustomize.py` in that venv
-installs an audit hook (every process of the venv has it: the worker, its flow runs, their kernels) that appends to
-`audit.log` every file opened, listed or entered under the folders named in AIRNUB_AUDIT_FORBIDDEN: a test asserts
-the log empty, which proves "no access to the checkout's files".
+venv is built as an image build would build it, cheaply: a `python -m venv`, the third-party packages and Jupyter's
+data files hard-linked from the checkout's venv (`cp -al`: the same files, none of the checkout's editable installs
+or `.pth` files that point into it), then the tool and the project installed (`pip install --no-deps`) from wheels
+built from the *deployed repository* at the deployed commit, and the project kernel registered inside it. A
+`sitecustomize.py` in that venv installs an audit hook (every process of the venv has it: the worker, its flow runs,
+their kernels) that appends to `audit.log` every file opened, listed or entered under the folders named in
+AIRNUB_AUDIT_FORBIDDEN: a test asserts the log empty, which proves "no access to the checkout's files".
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,6 +22,7 @@ from pathlib import Path
 from airnub.testing.helpers import KERNEL
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+VENV = Path(sys.prefix)  # the checkout's venv, whose third-party packages a worker's venv links
 AUDIT_HOOK = '''"""Audit hook of a test's remote worker venv: record any file touched under AIRNUB_AUDIT_FORBIDDEN."""
 import os
 import sys
@@ -62,6 +64,11 @@ def linked_venv(folder: Path, checkout: Path) -> Path:
                                  capture_output=True, text=True, check=True).stdout.strip())
     entries = [str(p) for p in sorted(SITE_PACKAGES.iterdir()) if not _into_checkout(p, checkout)]
     subprocess.run(["cp", "-al", *entries, str(target)], check=True, timeout=600)
+    for data in ("share/jupyter", "etc/jupyter"):  # nbconvert's templates, Jupyter's config: data files of packages
+        if (VENV / data).is_dir():
+            (folder / data).parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["cp", "-al", str(VENV / data), str(folder / data)], check=True, timeout=600)
+    shutil.rmtree(folder / "share" / "jupyter" / "kernels", ignore_errors=True)  # they start this venv's python
     (target / "sitecustomize.py").write_text(AUDIT_HOOK)
     return python
 
