@@ -184,6 +184,7 @@ blocks: $(INSTALLED) ## save Prefect Secret blocks from environment variables (s
 # Where workers get the code (airnub/src/airnub/orchestration/code_source.py): the repository `origin` names, cloned at
 # HEAD, which must be committed and pushed; `REPOSITORY=<url or folder>` names another, `REPOSITORY=` (empty) runs the
 # flows from this checkout (one machine). POOL_LIMIT=N: at most N flow runs at once on the pool, whatever the workers.
+# A flow run of the pool that crashes on its first run is run again once (airnub/src/airnub/orchestration/crash_retry.py).
 POOL_LIMIT ?=
 deploy: $(INSTALLED) ## register prefect.local.yaml's deployments at HEAD of the repository (REPOSITORY, POOL_LIMIT)
 	@source="$$($(BIN)/python -m airnub.orchestration.code_source \
@@ -191,6 +192,7 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments at HEAD of the
 	  { $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
 	    || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; } \
 	  $(if $(POOL_LIMIT),&& $(BIN)/prefect work-pool set-concurrency-limit "$(AIRNUB_WORK_POOL)" $(POOL_LIMIT)) \
+	  && $(BIN)/python -m airnub.orchestration.crash_retry --pool "$(AIRNUB_WORK_POOL)" \
 	  && $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
 
 # `prefect worker start`, stopped once however often the stop arrives: `kill` of the group reaches make and the worker,

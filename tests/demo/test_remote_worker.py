@@ -1,29 +1,29 @@
-"""From one machine to many: the demo's pipeline deployment runs on a worker that shares nothing with the checkout.
+"""From one machine to many: the demo's pipeline deployment runs on workers that share nothing with the checkout.
 
 The checkout is a clone of a bare repository (served from a path, `file://`); `make deploy REPOSITORY=...` pins the
-deployments to its HEAD. The worker plays another machine (airnub.testing.remote): an empty working folder, its own
-HOME and venv (the deployed commit's wheels), no path into the checkout (its audit log stays empty), and only the
-Prefect server and one storage folder (AIRNUB_STORAGE_ROOT) in common. The run completes, its outputs land in the
-storage, and its report opens from the flow run's artifact in the Prefect UI (headless Chromium) through the reports
-server that serves the storage root (`reports_url`), never a path on the worker's disk.
+deployments to its HEAD. Each worker plays another machine (airnub.testing.team, .remote): an empty working folder,
+its own HOME, a venv built from the deployed commit's wheels, no path into the checkout (its audit log stays empty),
+and only the Prefect server and one storage folder (AIRNUB_STORAGE_ROOT) in common. The run completes, its outputs
+land in the storage, and its report opens from the flow run's artifact in the Prefect UI (headless Chromium) through
+the reports server that serves the storage root (`reports_url`), never a path on the worker's disk. A worker killed
+in the middle of a run: its run crashes, `make deploy`'s automation schedules it again once, the other worker runs it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from airnub.engine.settings import load_settings
 from airnub.testing.browser import CHROMIUM, browser_page, sign_in
-from airnub.testing.helpers import PROJECT_ROOT, output_overrides
-from airnub.testing.processes import background, make
-from airnub.testing.remote import remote_env, remote_venv, worker_command
+from airnub.testing.helpers import wait_for
+from airnub.testing.team import assemble_team, git, ran_on
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +39,6 @@ asyncio.run(main())
 """
 
 
-def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, timeout=120).stdout
-
-
 def report_artifact(env: dict) -> dict:
     """The markdown artifact that links the evaluation report."""
     done = subprocess.run([sys.executable, "-c", READ_ARTIFACTS], env=env, capture_output=True, text=True, timeout=120)
@@ -52,53 +48,36 @@ def report_artifact(env: dict) -> dict:
 
 
 def test_the_pipeline_runs_on_a_worker_that_shares_only_storage_and_server(server, tmp_path):
-    bare, checkout, storage, machine = (tmp_path / name for name in ("repo.git", "checkout", "storage", "machine"))
-    git("clone", "--quiet", "--bare", str(PROJECT_ROOT), str(bare))
-    git("clone", "--quiet", f"file://{bare}", str(checkout))
-    (checkout / ".venv").symlink_to(PROJECT_ROOT / ".venv")  # the developer's venv; the worker has its own
-    commit = git("rev-parse", "HEAD", cwd=checkout).strip()
-    python = remote_venv(machine, PROJECT_ROOT, str(bare), commit)
-    (machine / "work").mkdir()
-    for name in output_overrides(tmp_path):  # every output below the one storage root the machines share
-        server.env.pop(name, None)
-    server.env["AIRNUB_STORAGE_ROOT"] = str(storage)
-    pool = load_settings(PROJECT_ROOT).work_pool
-
+    team = assemble_team(tmp_path, server)
     with server.start():
-        reports_url = json.loads((server.home / "airnub-server.json").read_text())["reports_url"]
-        dirty = checkout / "flows" / "uncommitted.py"
+        dirty = team.checkout / "flows" / "uncommitted.py"
         dirty.write_text("# not committed\n")
-        refused = make("deploy", f"REPOSITORY=file://{bare}", env=server.env, cwd=checkout)
+        refused = team.deploy()
         assert refused.returncode != 0 and "1 uncommitted change(s) the deployment would not carry " \
             "(flows/uncommitted.py)" in refused.stderr, refused.stdout + refused.stderr
         dirty.unlink()
-        deployed = make("deploy", f"REPOSITORY=file://{bare}", env=server.env, cwd=checkout)
+        deployed = team.deploy()
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-        assert f"workers run the code of file://{bare} at {commit[:12]}" in deployed.stdout
+        assert f"workers run the code of file://{team.repository} at {team.commit[:12]}" in deployed.stdout
 
-        env = remote_env(machine, python, [PROJECT_ROOT, checkout], PREFECT_API_URL=server.api_url,
-                         PREFECT_API_AUTH_STRING=server.env["PREFECT_API_AUTH_STRING"],
-                         AIRNUB_STORAGE_ROOT=str(storage), AIRNUB_REPORTS_URL=reports_url,
-                         AIRNUB_INBOX_QUIET_SECONDS="0")
-        log = tmp_path / "worker.log"
-        with background(worker_command(python, pool), env, log, cwd=machine / "work"):
+        with team.worker("machine") as (_, log):
             run = subprocess.run([sys.executable, "-m", "prefect", "deployment", "run", PIPELINE, "--watch",
                                   "--watch-timeout", "600"], env=server.env, capture_output=True, text=True,
                                  timeout=660)
         assert run.returncode == 0 and "Completed" in run.stdout, run.stdout + run.stderr + log.read_text()[-4000:]
         artifact = report_artifact(server.env)
         link = re.search(r"\[model_evaluation\.html\]\((\S+)\)", artifact["data"]).group(1)
-        assert link.startswith(f"{reports_url}/"), link
+        assert link.startswith(f"{team.reports_url}/"), link
         with urllib.request.urlopen(link, timeout=30) as response:
             assert response.status == 200 and b"<html" in response.read(2000).lower()
         if CHROMIUM:
             opened_from_the_ui(server, artifact, link)
 
-    audit = machine / "audit.log"
+    audit = tmp_path / "machine" / "audit.log"
     assert not audit.exists(), f"the worker touched the checkout:\n{audit.read_text()[:3000]}"
-    assert list((machine / "work").iterdir()) == [], "the worker's folder stays empty: runs clone elsewhere"
-    assert sorted(storage.glob("reports/**/model_evaluation.html")) and any((storage / "models").rglob("*"))
-    assert git("status", "--porcelain", "--ignored", cwd=checkout).strip() == "!! .venv", "the checkout is untouched"
+    assert list((tmp_path / "machine" / "work").iterdir()) == [], "the worker's folder stays empty"
+    assert sorted(team.storage.glob("reports/**/model_evaluation.html")) and any((team.storage / "models").rglob("*"))
+    assert git("status", "--porcelain", "--ignored", cwd=team.checkout).strip() == "!! .venv", "checkout untouched"
 
 
 def opened_from_the_ui(server, artifact: dict, link: str) -> None:
@@ -120,3 +99,29 @@ def opened_from_the_ui(server, artifact: dict, link: str) -> None:
             shown = page
         shown.wait_for_load_state()
         assert shown.url == link and "model_evaluation" in shown.content()
+
+
+def test_a_killed_workers_run_is_run_again_by_the_other_worker(server, tmp_path):
+    team = assemble_team(tmp_path, server)
+    with server.start():
+        deployed = team.deploy()
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        with team.worker("first") as (first, first_log), team.worker("second") as (_, second_log):
+            ids = team.submit(PIPELINE, 4)
+            running = []  # the run the first worker took, once it runs
+
+            def first_runs() -> bool:
+                running[:] = [run for run in ids if run in first_log.read_text()
+                              and team.states([run])[run][0] == "RUNNING"]
+                return bool(running)
+
+            assert wait_for(first_runs, 300), first_log.read_text()[-3000:]
+            killed = running[0]
+            os.kill(first.pid, signal.SIGKILL)
+            done = lambda: all(state[0] in ("COMPLETED", "FAILED", "CANCELLED")  # noqa: E731
+                               for state in team.states(ids).values())
+            assert wait_for(done, 600), (team.states(ids), second_log.read_text()[-3000:])
+        states, workers = team.states(ids), ran_on({"first": first_log, "second": second_log}, ids)
+    assert {run: state[0] for run, state in states.items()} == dict.fromkeys(ids, "COMPLETED"), states
+    assert states[killed][2] == 2 and workers[killed] == ["first", "second"], (states, workers)
+    assert all(len(workers[run]) == 1 and states[run][2] == 1 for run in ids if run != killed), (states, workers)

@@ -103,11 +103,10 @@ def remote_venv(folder: Path, checkout: Path, repository: str, commit: str) -> P
 def remote_env(machine: Path, python: Path, forbidden: list[Path], **settings: str) -> dict[str, str]:
     """The environment of a process on the other `machine` (a folder): its own HOME, PREFECT_HOME and PATH, nothing
     of this process's, the audit hook armed against `forbidden`; `settings` added (API URL, storage root, ...)."""
-    home = machine / "home"
-    for folder in (home / ".prefect", machine / "tmp"):
-        folder.mkdir(parents=True, exist_ok=True)
+    home = machine / "home"  # the system's temporary folder stays: kernels' socket paths must stay short
+    (home / ".prefect").mkdir(parents=True, exist_ok=True)
     return {"HOME": str(home), "PREFECT_HOME": str(home / ".prefect"), "LANG": "C.UTF-8",
-            "PATH": f"{python.parent}{os.pathsep}/usr/bin{os.pathsep}/bin", "TMPDIR": str(machine / "tmp"),
+            "PATH": f"{python.parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
             "AIRNUB_AUDIT_FORBIDDEN": os.pathsep.join(str(p.resolve()) for p in forbidden),
             "AIRNUB_AUDIT_LOG": str(machine / "audit.log"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_WORKER_QUERY_SECONDS": "1", **settings}
