@@ -65,7 +65,8 @@ def _state(path: str) -> list | None:
 
 def _watch(out: str, roots: list[str], skip: list[str]) -> None:
     "Kernel side: append `[r|w, path, state at first open]` to `out` for each file under `roots` the kernel opens."
-    import json
+    import importlib.util  # noqa: F401  (now: `_opened` imports from it, and an import inside the hook opens files,
+    import json            # which calls the hook again, half-imported; an editable install's .pth had loaded it)
     import sys
     stream, seen = open(out, "a", buffering=1, encoding="utf-8"), set()  # noqa: SIM115 (open for the kernel's life)
     roots_, skip_ = tuple(roots), tuple([*skip, sys.prefix + "/", sys.base_prefix + "/"])
