@@ -72,16 +72,17 @@ def outcomes(team: Team, ids: list[str], logs: dict[str, Path]) -> dict:
     counts: dict[str, int] = {}
     for state in states.values():
         counts[state[0]] = counts.get(state[0], 0) + 1
-    return {"states": counts, "ran_on_two_workers": sum(len(w) > 1 for w in workers.values()),
-            "lost": sum(not w for w in workers.values()), "by_worker": {name: sum(name in w for w in workers.values())
-                                                                        for name in logs}}
+    return {"states": counts, "started_twice": sum(len(w) > 1 for w in workers.values()),
+            "lost": sum(not w for w in workers.values()),
+            "started_by": {name: sum(w.count(name) for w in workers.values()) for name in logs}}
 
 
 def killed_mid_run(team: Team, first, logs: dict[str, Path]) -> dict:
     """RUNS_KILLED runs at once; the first worker killed while it runs one of them; how they end."""
     started = time.monotonic()
     ids = team.submit(PIPELINE, RUNS_KILLED)
-    taken = lambda: [r for r in ids if r in logs["first"].read_text() and team.states([r])[r][0] == "RUNNING"]  # noqa: E731
+    taken = lambda: [r for r, on in ran_on({"first": logs["first"]}, ids).items()  # noqa: E731
+                     if on and team.states([r])[r][0] == "RUNNING"]
     assert wait_for(lambda: bool(taken()), 600), "the first worker took none of the runs"
     os.kill(first.pid, signal.SIGKILL)
     assert wait_for(lambda: all(s[0] in FINAL[:3] for s in team.states(ids).values()), 1800), team.states(ids)
@@ -111,6 +112,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    for name in ("first", "second"):  # the workers' logs, beside the figures; the rest of the scratch folder goes
+        shutil.copyfile(folder / name / "worker.log", out.parent / f"team-worker-{name}.log")
     shutil.rmtree(folder)  # kept when a step failed: its logs say why
     print(f"bench-team: {out}", file=sys.stderr)
 

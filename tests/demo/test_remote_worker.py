@@ -113,8 +113,8 @@ def test_a_killed_workers_run_is_run_again_by_the_other_worker(server, tmp_path)
             running = []  # the run the first worker took, once it runs
 
             def first_runs() -> bool:
-                running[:] = [run for run in ids if run in first_log.read_text()
-                              and team.states([run])[run][0] == "RUNNING"]
+                running[:] = [run for run, workers in ran_on({"first": first_log}, ids).items()
+                              if workers and team.states([run])[run][0] == "RUNNING"]
                 return bool(running)
 
             assert wait_for(first_runs, 300), first_log.read_text()[-3000:]

@@ -118,6 +118,7 @@ def assemble_team(folder: Path, server: Server) -> Team:
 
 
 def ran_on(logs: dict[str, Path], ids: list[str]) -> dict[str, list[str]]:
-    """For each flow run id, the workers (names of `logs`) whose log names it: one each when none ran twice."""
+    """For each flow run id, the workers (names of `logs`) that started it, once per start: one when none ran twice."""
     texts = {name: log.read_text() for name, log in logs.items()}
-    return {run: [name for name, text in texts.items() if run in text] for run in ids}
+    return {run: [name for name, text in texts.items() for _ in range(text.count(f"submitting flow run '{run}'"))]
+            for run in ids}
