@@ -204,8 +204,7 @@ deploy: $(INSTALLED) ## register prefect.local.yaml's deployments at HEAD of the
 # the pool for a worker with room, this one or another.
 WORKER_LIMIT ?= 1
 worker: $(INSTALLED) ## start a process worker on the project's work pool, WORKER_LIMIT flow runs at once (default 1)
-	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process \
-	  --limit $(WORKER_LIMIT)
+	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process --limit $(WORKER_LIMIT)
 
 # JupyterLab opens on the project's folder (nbs/, flows/, reports/ all in reach) and offers the project kernel first: the
 # kernel new notebooks get, and the first of the launcher. These are command-line settings: the kernel's name has one
