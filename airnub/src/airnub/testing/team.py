@@ -118,7 +118,13 @@ def assemble_team(folder: Path, server: Server) -> Team:
 
 
 def ran_on(logs: dict[str, Path], ids: list[str]) -> dict[str, list[str]]:
-    """For each flow run id, the workers (names of `logs`) that started it, once per start: one when none ran twice."""
+    """For each flow run id, the workers (names of `logs`) that started it, once per start: one when none ran twice.
+
+    Two workers may both log "submitting" a run they polled at once; the server gives it to one, the other logs
+    "Aborted submission" of it: that is no start."""
     texts = {name: log.read_text() for name, log in logs.items()}
-    return {run: [name for name, text in texts.items() for _ in range(text.count(f"submitting flow run '{run}'"))]
-            for run in ids}
+
+    def starts(text: str, run: str) -> int:
+        return text.count(f"submitting flow run '{run}'") - text.count(f"Aborted submission of flow run '{run}'")
+
+    return {run: [name for name, text in texts.items() for _ in range(starts(text, run))] for run in ids}
