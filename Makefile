@@ -59,7 +59,7 @@ SERVER := AIRNUB_SERVER_HOST=$(SERVER_HOST) AIRNUB_SERVER_PORT=$(SERVER_PORT) AI
 # `airnub server env` prints the two exports (the credential never appears on a command line).
 API := exports="$$($(SERVER) $(BIN)/airnub server env)" && eval "$$exports" &&
 
-.PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest test-tool bench lab export clean distclean lint
+.PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest test-tool bench bench-team lab export clean distclean lint
 .PHONY: docs docs-serve
 .PHONY: serve server-db variables deploy worker blocks image
 
@@ -164,6 +164,9 @@ docs-serve: setup $(DOCS_EXECUTED) ## serve the docs site on http://127.0.0.1:80
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py
+
+bench-team: setup ## many deployment runs on 2 workers that play other machines, one killed mid-run (BENCH_TEAM_RUNS=20)
+	$(BIN)/python scripts/benchmark_team.py
 # A fresh Prefect database spends ~6 s of CPU on its migrations at the server's first start: `make setup` runs them,
 # so that the first `make run` (which starts the project's server) does not. A later Prefect migrates further itself.
 server-db: $(SERVER_HOME)/prefect.db ## create and migrate the project server's database in SERVER_HOME (.prefect/)
@@ -181,15 +184,27 @@ variables: $(INSTALLED) ## validate configs/variables/ and sync them to Prefect 
 blocks: $(INSTALLED) ## save Prefect Secret blocks from environment variables (see airnub/src/airnub/orchestration/secrets.py)
 	$(API) $(BIN)/airnub blocks setup
 
-deploy: $(INSTALLED) ## register prefect.local.yaml's deployments, creating the work pool when missing
-	$(API) { $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
-	  || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; }
-	$(API) $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
+# Where workers get the code (airnub/src/airnub/orchestration/code_source.py): the repository `origin` names, cloned at
+# HEAD, which must be committed and pushed; `REPOSITORY=<url or folder>` names another, `REPOSITORY=` (empty) runs the
+# flows from this checkout (one machine). POOL_LIMIT=N: at most N flow runs at once on the pool, whatever the workers.
+# A flow run of the pool that crashes on its first run is run again once (airnub/src/airnub/orchestration/crash_retry.py).
+POOL_LIMIT ?=
+deploy: $(INSTALLED) ## register prefect.local.yaml's deployments at HEAD of the repository (REPOSITORY, POOL_LIMIT)
+	@source="$$($(BIN)/python -m airnub.orchestration.code_source \
+	  $(if $(filter undefined,$(origin REPOSITORY)),,--repository "$(REPOSITORY)"))" && eval "$$source" && $(API) \
+	  { $(BIN)/prefect work-pool inspect "$(AIRNUB_WORK_POOL)" >/dev/null 2>&1 \
+	    || $(BIN)/prefect work-pool create --type process "$(AIRNUB_WORK_POOL)"; } \
+	  $(if $(POOL_LIMIT),&& $(BIN)/prefect work-pool set-concurrency-limit "$(AIRNUB_WORK_POOL)" $(POOL_LIMIT)) \
+	  && $(BIN)/python -m airnub.orchestration.crash_retry --pool "$(AIRNUB_WORK_POOL)" \
+	  && $(BIN)/prefect deploy --prefect-file prefect.local.yaml --all --no-prompt
 
 # `prefect worker start`, stopped once however often the stop arrives: `kill` of the group reaches make and the worker,
 # and make forwards its SIGTERM too (airnub/src/airnub/services/worker.py).
-worker: $(INSTALLED) ## start a process worker on the project's work pool (runs flows from this checkout)
-	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process
+# WORKER_LIMIT: the flow runs one worker takes at once (each may start max_workers kernels); a run beyond it waits on
+# the pool for a worker with room, this one or another.
+WORKER_LIMIT ?= 1
+worker: $(INSTALLED) ## start a process worker on the project's work pool, WORKER_LIMIT flow runs at once (default 1)
+	$(API) exec $(BIN)/python -m airnub.services.worker --pool "$(AIRNUB_WORK_POOL)" --type process --limit $(WORKER_LIMIT)
 
 # The image Docker and Kubernetes work pools run (Dockerfile; docs/containers.md), tagged with the commit it holds: the
 # deployments of prefect.docker.yaml and prefect.kubernetes.yaml run AIRNUB_IMAGE, this tag once pushed to a registry.

@@ -17,7 +17,8 @@ The `airnub` command keeps its name: it is the tool, not the project.
 The tool's folder, airnub/, is left as it is: every project has the same.
 
 With --without-demo it also takes the demo department out of the files every project keeps (its deployments in
-prefect.local.yaml, prefect.docker.yaml and prefect.kubernetes.yaml, the default department of `make run`, `make bench`,
+prefect.local.yaml, prefect.docker.yaml and prefect.kubernetes.yaml, the default department of `make run`, `make bench`
+and `make bench-team`,
 the default input_table of settings.ini, the demo's sections of the README, the guides and nbs/index.ipynb);
 copier.yml leaves the demo's own files out.
 Running it twice changes nothing the second time.
@@ -203,9 +204,11 @@ def without_demo_cells(text: str) -> str:
 
 
 def without_bench(text: str) -> str:
-    """The Makefile without `make bench` (scripts/benchmark.py measures the demo's pipeline)."""
-    text = re.sub(r"(?m)^bench: .*\n(\t.*\n)*", "", text)
-    return re.sub(r"(?m)^(\.PHONY: .*) bench( |$)", r"\1\2", text)
+    """The Makefile without `make bench` and `make bench-team` (scripts/benchmark*.py measure the demo's pipeline)."""
+    text = re.sub(r"(?m)^bench(-team)?: .*\n(\t.*\n)*\n?", "", text)
+    for target in ("bench-team", "bench"):
+        text = re.sub(rf"(?m)^(\.PHONY: .*) {target}( |$)", r"\1\2", text)
+    return text
 
 
 def remove_demo_mentions(root: Path) -> None:

@@ -53,7 +53,10 @@ def test_the_makefile_takes_its_settings_from_the_tool_with_their_overrides():
     serve = make_dry_run("serve", env).stdout
     home = settings("get", "server_home", env=env).stdout.strip()
     assert f"AIRNUB_SERVER_PORT={port} AIRNUB_SERVER_HOME={home} " in serve, serve
-    assert f'--pool "{pool}"' in make_dry_run("worker", env).stdout
+    assert f'--pool "{pool}" --type process --limit 1' in make_dry_run("worker", env).stdout, "one run at a time"
+    assert "--limit 3" in make_dry_run("worker", env, "WORKER_LIMIT=3").stdout, "a worker takes WORKER_LIMIT runs"
+    assert f'set-concurrency-limit "{pool}" 2' in make_dry_run("deploy", env, "POOL_LIMIT=2").stdout
+    assert "set-concurrency-limit" not in make_dry_run("deploy", env).stdout, "no POOL_LIMIT: the pool is left as is"
     assert "--nbval-kernel-name other-kernel " in make_dry_run("test-nbval", env).stdout
     before_setup = make_dry_run("serve", env, "BIN=/no-venv-yet/bin").stdout  # the system's Python reads them then
     assert f"AIRNUB_SERVER_PORT={port} AIRNUB_SERVER_HOME={home} " in before_setup, before_setup

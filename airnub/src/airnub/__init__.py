@@ -15,8 +15,10 @@ Modules:
 - `airnub.notebook_files.clean`: Clean notebooks the way git stores them: outputs cleared, then nbdev-clean.
 - `airnub.notebook_files.fresh`: Copy notebooks with their outputs cleared, for nbval.
 - `airnub.orchestration.cache`: Caching for function tasks: skip a task when nothing it depends on changed, and say why it ran.
+- `airnub.orchestration.code_source`: Where a deployment's code comes from: the repository at the commit that was deployed, or this checkout.
 - `airnub.orchestration.config`: Flow configuration: a Prefect Variable per YAML file in configs/variables/, the file as fallback.
 - `airnub.orchestration.config_check`: Every config checked against the flow or task it configures, before any flow run.
+- `airnub.orchestration.crash_retry`: A flow run that crashed under its worker (the worker or its machine died) runs again once, on any worker of the pool.
 - `airnub.orchestration.dask_runner`: prefect-dask's task runner, with each task carrying the settings of the flow that submitted it.
 - `airnub.orchestration.departments`: The departments of a project and how to find their flows: by convention, with nothing to register.
 - `airnub.orchestration.exports`: Notebooks newer than their modules, exported before a run: the code a run uses is the code on screen.
@@ -41,6 +43,8 @@ Modules:
 - `airnub.services.worker`: `make worker`: Prefect's process worker, stopped once however many times its stop signal arrives.
 - `airnub.testing.dask_cluster`: A real Dask cluster started apart, as a team starts one (docs/team-path.md, "A Dask cluster"): a `dask scheduler` process and `dask worker` processes on loopback, each worker in a working folder of its own; stopped after.
 - `airnub.testing.flows`: Flow tests' fixtures and helpers: flows on the session's project server, a webhook, the logs a run shipped.
+- `airnub.testing.remote`: Another machine, played on this one: a worker that shares nothing with the checkout but the network and storage.
+- `airnub.testing.team`: A team on loopback: a repository, a developer's checkout, a Prefect server, one storage folder, and workers that play other machines (airnub.testing.remote). The remote-worker tests and `make bench-team` use it.
 - `airnub.testing.work_pools`: Prefect's Docker and Kubernetes work pools, checked where no container runtime runs."""
 
 __version__ = "0.1.0"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from airnub.testing.browser import sign_in
 from airnub.testing.helpers import RECORD, airnub, write_notebook
 
 pytestmark = pytest.mark.integration
@@ -25,15 +26,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 SCREENSHOT = os.environ.get("AIRNUB_REPORT_SCREENSHOT")  # a path: keep a picture of the opened report there
-
-
-def sign_in(page, ui_url: str, credential: Path) -> None:
-    """Sign in to the UI as docs/team-path.md tells a user: paste `.prefect/api-auth` into the login page's field."""
-    page.goto(ui_url)
-    page.wait_for_url(re.compile("/login"), timeout=60000)  # the UI asks before it shows anything
-    page.get_by_placeholder("admin:pass").fill(credential.read_text().strip())
-    page.get_by_role("button", name="Login").click()
-    page.wait_for_url(lambda url: "/login" not in url, timeout=60000)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")

@@ -65,6 +65,9 @@ def _state(path: str) -> list | None:
 
 def _watch(out: str, roots: list[str], skip: list[str]) -> None:
     "Kernel side: append `[r|w, path, state at first open]` to `out` for each file under `roots` the kernel opens."
+    # `_opened` imports from importlib.util: imported inside the hook, its files' opens call the hook again while it
+    # is half-imported (an editable install's .pth loads it at startup; a venv of wheels does not)
+    import importlib.util  # noqa: F401
     import json
     import sys
     stream, seen = open(out, "a", buffering=1, encoding="utf-8"), set()  # noqa: SIM115 (open for the kernel's life)

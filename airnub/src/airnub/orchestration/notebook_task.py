@@ -5,7 +5,8 @@ report folder, recorded values, cache) and adds the Prefect side: only notebooks
 notebooks folder (`notebooks_dir` in settings.ini) run, the log says in one line why it ran or that
 it was served from the cache, and a failure publishes a markdown artifact with the error and the partial report
 before it fails the task. Retries: `run_notebook_task.with_options(retries=N)`. The report's artifact
-links the report over HTTP while the project's server serves the reports folder
+links the report over HTTP: below `reports_url` when the team names where browsers open the reports folder (workers
+on other machines: never a path on the worker's disk), else on the project's server's reports server while it answers
 (`airnub/src/airnub/services/reports_http.py`); browsers refuse `file://` links from the UI, so otherwise it
 shows the file's path as text.
 """
@@ -24,11 +25,11 @@ from prefect.logging import get_run_logger
 from airnub.engine.notebook_execution import NotebookExecutionError, NotebookRun, confine, run_notebook
 from airnub.engine.run_cache import RunCache, path_roots
 from airnub.engine.run_records import cached_run, prepare_run
-from airnub.engine.settings import load_settings
+from airnub.engine.settings import Settings, load_settings
 from airnub.orchestration.cache import watched
 from airnub.orchestration.plan import SERVED, Verdict, follows_its_inputs, planned, plans_with
 from airnub.services.prefect_server import ServerError, read_state, server_config
-from airnub.services.reports_http import report_url
+from airnub.services.reports_http import report_url, under_address
 
 
 def artifact_key(*parts: str) -> str:
@@ -105,13 +106,20 @@ def report_markdown(run: NotebookRun, values: dict | None = None,
     return f"### {run.notebook.name}{cached}\n\nParameters: {parameters}\n\n{table}" + "  \n".join(links) + "\n"
 
 
+def report_address(settings: Settings) -> Callable[[Path], str | None]:
+    """A report's web address: below `reports_url` when set, else on the project's reports server while it answers."""
+    if settings.server.reports_url:
+        return lambda path: under_address(path, settings.paths.reports, settings.server.reports_url)
+    try:
+        state = read_state(server_config(settings.paths.root))
+    except ServerError:  # a bad [server] setting: the artifact shows paths, and `airnub server` names the setting
+        state = None
+    return lambda path: report_url(path, state)
+
+
 @task(name="publish-notebook-report")
 @planned(follows_its_inputs)
 def publish_report_task(run: NotebookRun, key: str, values: dict | None = None) -> str:
     """Create a markdown artifact under `key`: recorded (and extra) values as a table, and the report link."""
-    try:
-        state = read_state(server_config(load_settings().paths.root))
-    except ServerError:  # a bad [server] setting: the artifact shows paths, and `airnub server` names the setting
-        state = None
-    markdown = report_markdown(run, values, lambda path: report_url(path, state))
+    markdown = report_markdown(run, values, report_address(load_settings()))
     return str(create_markdown_artifact(key=key, markdown=markdown, description=f"Report of {run.notebook.name}"))

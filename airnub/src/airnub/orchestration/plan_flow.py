@@ -16,11 +16,9 @@ from prefect.artifacts import create_markdown_artifact
 
 from airnub.engine.run_records import NotebookRun
 from airnub.engine.settings import load_settings
-from airnub.orchestration.notebook_task import artifact_key
+from airnub.orchestration.notebook_task import artifact_key, report_address
 from airnub.orchestration.plan import Step, describe, known
 from airnub.orchestration.plan_picture import picture_markdown
-from airnub.services.prefect_server import ServerError, read_state, server_config
-from airnub.services.reports_http import report_url
 
 
 def reports_of(steps: list[Step]) -> list[Path]:
@@ -31,12 +29,9 @@ def reports_of(steps: list[Step]) -> list[Path]:
 
 def plan_markdown(flow_name: str, steps: list[Step]) -> str:
     """The plan as markdown: its lines, the last run's reports as links (paths when no reports server answers)."""
-    root = load_settings().paths.root
-    try:
-        state = read_state(server_config(root))
-    except ServerError:
-        state = None
-    links = [f"- [{path.name}]({url})" if (url := report_url(path, state)) else f"- `{path}`"
+    settings = load_settings()
+    root, url_of = settings.paths.root, report_address(settings)
+    links = [f"- [{path.name}]({url})" if (url := url_of(path)) else f"- `{path}`"
              for path in reports_of(steps)]
     reports = "\n\n### Reports of the last run\n\n" + "\n".join(links) if links else ""
     return f"### Plan\n\n```\n{describe(flow_name, steps, root)}\n```{reports}\n{picture_markdown(steps, root)}"

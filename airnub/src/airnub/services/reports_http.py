@@ -5,7 +5,9 @@ also serves `reports_dir`, read-only, on `server_host:reports_port` (settings.in
 when it is left out; 0 turns it off; a port in use by another program gives way to a free one, said in one line), with
 this module run as a process in a session of its own; the state file records it and `airnub server stop`
 stops it. `report_url` gives a report's address while that server answers, else None (the artifact then
-shows the file's path as text). Nothing here imports Prefect.
+shows the file's path as text). Workers on other machines link below `reports_url` instead (`under_address`): the
+address the team serves the storage root's reports at, e.g. this server started on the storage's machine.
+Nothing here imports Prefect.
 
 Who can read a report (issue 19): only a client whose link holds the project's token,
 `http://host:port/<token>/<path under reports_dir>`. The token is kept in `<server_home>/reports-token`
@@ -237,17 +239,20 @@ def start_reports_server(host: str, port: int, reports_dir: Path, home: Path, en
     return {"reports_pid": process.pid, "reports_url": url, "reports_dir": str(reports_dir.resolve())}
 
 
-def report_url(path: Path, state: dict | None) -> str | None:
-    """The address of `path` (inside the served reports folder) while the reports server answers; else None."""
-    if not state or not state.get("reports_url"):
-        return None
+def under_address(path: Path, folder: Path, address: str) -> str | None:
+    """The address of `path` when `folder` is served at `address`; None when `path` lies outside `folder`."""
     try:
-        relative = Path(path).resolve().relative_to(state["reports_dir"])
+        relative = Path(path).resolve().relative_to(Path(folder).resolve())
     except ValueError:
         return None
-    if not answers(state["reports_url"]):
+    return f"{address.rstrip('/')}/{quote(relative.as_posix())}"
+
+
+def report_url(path: Path, state: dict | None) -> str | None:
+    """The address of `path` (inside the served reports folder) while the reports server answers; else None."""
+    if not state or not state.get("reports_url") or not answers(state["reports_url"]):
         return None
-    return f"{state['reports_url']}/{quote(relative.as_posix())}"
+    return under_address(path, Path(state["reports_dir"]), state["reports_url"])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ import fcntl
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -76,3 +77,12 @@ def browser_page():
             yield browser.new_page(viewport={"width": 1400, "height": 1000})
         finally:
             browser.close()
+
+
+def sign_in(page, ui_url: str, credential: Path) -> None:
+    """Sign in to the UI as docs/team-path.md tells a user: paste `.prefect/api-auth` into the login page's field."""
+    page.goto(ui_url)
+    page.wait_for_url(re.compile("/login"), timeout=60000)  # the UI asks before it shows anything
+    page.get_by_placeholder("admin:pass").fill(credential.read_text().strip())
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_url(lambda url: "/login" not in url, timeout=60000)

@@ -51,14 +51,18 @@ class Server:
                            env={**env, "AIRNUB_SERVER_HOME": str(self.home), "AIRNUB_SERVER_PORT": str(self.port)})
 
 
-@pytest.fixture
-def server(tmp_path, prefect_database) -> Server:
-    """A server definition with its own home, port and client environment (outputs under tmp_path)."""
+def define_server(folder: Path, database: Path) -> Server:
+    """A server definition with its own home, port and client environment (outputs under `folder`)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("PREFECT_API_", "AIRNUB_"))}
-    port, home = free_port(), tmp_path / "server-home"
-    env.update(output_overrides(tmp_path), PREFECT_HOME=str(tmp_path / "client-home"),
+    port, home = free_port(), folder / "server-home"
+    env.update(output_overrides(folder), PREFECT_HOME=str(folder / "client-home"),
                PREFECT_API_URL=f"http://127.0.0.1:{port}/api", PREFECT_API_AUTH_STRING=credential(home),
                AIRNUB_REPORTS_PORT=str(free_port()), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_WORKER_QUERY_SECONDS="1")
-    return Server(home=home, port=port, env=env, log=tmp_path / "server.log",
-                  database=prefect_database)
+    return Server(home=home, port=port, env=env, log=folder / "server.log", database=database)
+
+
+@pytest.fixture
+def server(tmp_path, prefect_database) -> Server:
+    """A server definition with its own home, port and client environment (outputs under tmp_path)."""
+    return define_server(tmp_path, prefect_database)
