@@ -166,7 +166,7 @@ bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill t
 	$(BIN)/python scripts/benchmark.py
 
 ROWS ?= 100000000
-bench-scale: setup ## the demo pipeline at ROWS rows (default 100 M, ~45 GB of disk for a while): seconds, peak GiB
+bench-scale: setup ## the demo pipeline at ROWS rows (default 100 M: ~25 GB of disk, ~30 min): seconds, peak GiB
 	$(BIN)/python scripts/benchmark_scale.py --rows $(ROWS)
 # A fresh Prefect database spends ~6 s of CPU on its migrations at the server's first start: `make setup` runs them,
 # so that the first `make run` (which starts the project's server) does not. A later Prefect migrates further itself.

@@ -33,7 +33,7 @@ from airnub_prefect_starter.data_science.dataset_processing import TARGET_COLUMN
 
 GENERATED_CHUNK_ROWS = 1_000_000  # rows generated and written at once
 BYTES_PER_ROW = 70  # about what one generated CSV row takes; the disk check and the file split use it
-DISK_FACTOR = 6  # the pipeline's files (inbox, raw copy, interim, features, predictions) against the CSV bytes
+DISK_FACTOR = 4  # the data root at the end (inbox, raw copy, interim, features, predictions) against the CSV bytes
 
 
 def file_rows(max_file_bytes: int) -> int:
