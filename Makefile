@@ -164,7 +164,6 @@ docs-serve: setup $(DOCS_EXECUTED) ## serve the docs site on http://127.0.0.1:80
 
 bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill task overhead, sweep speedup
 	$(BIN)/python scripts/benchmark.py
-
 ROWS ?= 100000000
 bench-scale: setup ## the demo pipeline at ROWS rows (default 100 M: ~25 GB of disk, ~30 min): seconds, peak GiB
 	$(BIN)/python scripts/benchmark_scale.py --rows $(ROWS)

@@ -201,9 +201,9 @@ def without_demo_cells(text: str) -> str:
 
 
 def without_bench(text: str) -> str:
-    """The Makefile without `make bench` (scripts/benchmark.py measures the demo's pipeline)."""
-    text = re.sub(r"(?m)^bench: .*\n(\t.*\n)*", "", text)
-    return re.sub(r"(?m)^(\.PHONY: .*) bench( |$)", r"\1\2", text)
+    """The Makefile without `make bench` and `make bench-scale` (scripts/benchmark*.py measure the demo's pipeline)."""
+    text = re.sub(r"(?m)^(ROWS \?= .*\n)?bench(-scale)?: .*\n(\t.*\n)*", "", text)
+    return re.sub(r"(?m)^(\.PHONY: .*) bench bench-scale( |$)", r"\1\2", text)
 
 
 def remove_demo_mentions(root: Path) -> None:
