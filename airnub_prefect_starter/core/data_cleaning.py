@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def clean_raw_files(
     if missing := [str(p) for p in raw_files if not Path(p).exists()]:
         raise FileNotFoundError(f"raw file(s) not found: {', '.join(missing)}; run the ingestion stage first")
     counts, hashes = {"rows_in": 0, "incomplete_rows": 0}, []
-    scratch = Path(interim_file).with_name(f".{Path(interim_file).name}.complete")  # hidden: no step reads it
+    scratch = Path(interim_file).with_name(f".{Path(interim_file).name}.{uuid.uuid4().hex[:12]}.tmp")  # as a partial
     try:
         complete = write_chunks(_complete_chunks(raw_files, chunk_rows, counts, hashes), scratch)
         keep = first_occurrences(np.concatenate(hashes))
