@@ -59,7 +59,8 @@ def clean_raw_files(
     scratch = Path(interim_file).with_name(f".{Path(interim_file).name}.{uuid.uuid4().hex[:12]}.tmp")  # as a partial
     try:
         complete = write_chunks(_complete_chunks(raw_files, chunk_rows, counts, hashes), scratch)
-        keep = first_occurrences(np.concatenate(hashes))
+        hashes[:] = [np.concatenate(hashes)]  # one array, not two copies of every hash
+        keep = first_occurrences(hashes.pop())
         if keep.all():
             os.replace(scratch, interim_file)  # nothing to drop: the scratch table is the interim table
         rows_out = complete if keep.all() else write_chunks(_first_rows(scratch, keep, chunk_rows), interim_file)

@@ -89,8 +89,13 @@ def first_occurrences(
     hashes: np.ndarray,  # one hash per row, in table order
 ) -> np.ndarray:
     "A mask of the rows whose hash no earlier row has: the first of each group of equal rows."
-    keep = np.zeros(len(hashes), dtype=bool)
-    keep[np.unique(hashes, return_index=True)[1]] = True  # return_index: the first position of each value
+    order = np.argsort(hashes, kind="stable")  # equal hashes stay in table order: the first comes first
+    ordered = hashes[order]
+    first = np.empty(len(hashes), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    keep = np.empty(len(hashes), dtype=bool)
+    keep[order] = first  # no index array of the kept rows: 2 GiB less than np.unique at 100 M rows
     return keep
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c024
