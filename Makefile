@@ -59,7 +59,7 @@ SERVER := AIRNUB_SERVER_HOST=$(SERVER_HOST) AIRNUB_SERVER_PORT=$(SERVER_PORT) AI
 # `airnub server env` prints the two exports (the credential never appears on a command line).
 API := exports="$$($(SERVER) $(BIN)/airnub server env)" && eval "$$exports" &&
 
-.PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest test-tool bench bench-team lab export clean distclean lint
+.PHONY: help setup hooks run test test-fast test-notebooks test-nbval test-pytest test-tool bench bench-team bench-scale lab export clean distclean lint
 .PHONY: docs docs-serve
 .PHONY: serve server-db variables deploy worker blocks image
 
@@ -167,6 +167,10 @@ bench: setup ## benchmarks: pipeline vs raw functions, cached rerun, papermill t
 
 bench-team: setup ## many deployment runs on 2 workers that play other machines, one killed mid-run (BENCH_TEAM_RUNS=20)
 	$(BIN)/python scripts/benchmark_team.py
+
+ROWS ?= 100000000
+bench-scale: setup ## the demo pipeline at ROWS rows (default 100 M: ~25 GB of disk, ~30 min): seconds, peak GiB
+	$(BIN)/python scripts/benchmark_scale.py --rows $(ROWS)
 # A fresh Prefect database spends ~6 s of CPU on its migrations at the server's first start: `make setup` runs them,
 # so that the first `make run` (which starts the project's server) does not. A later Prefect migrates further itself.
 server-db: $(SERVER_HOME)/prefect.db ## create and migrate the project server's database in SERVER_HOME (.prefect/)

@@ -204,9 +204,9 @@ def without_demo_cells(text: str) -> str:
 
 
 def without_bench(text: str) -> str:
-    """The Makefile without `make bench` and `make bench-team` (scripts/benchmark*.py measure the demo's pipeline)."""
-    text = re.sub(r"(?m)^bench(-team)?: .*\n(\t.*\n)*\n?", "", text)
-    for target in ("bench-team", "bench"):
+    """The Makefile without `make bench`, `bench-team` and `bench-scale` (scripts/benchmark*.py measure the demo)."""
+    text = re.sub(r"(?m)^(ROWS \?= .*\n)?bench(-team|-scale)?: .*\n(\t.*\n)*\n?", "", text)
+    for target in ("bench-team", "bench-scale", "bench"):
         text = re.sub(rf"(?m)^(\.PHONY: .*) {target}( |$)", r"\1\2", text)
     return text
 

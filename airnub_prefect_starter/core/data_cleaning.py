@@ -5,29 +5,65 @@
 # %% ../../nbs/core/20_data_cleaning.ipynb #c002
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from airnub.engine.storage import write_parquet
-from .data_validation import read_valid_csv
-from ..data_science.dataset_processing import clean_dataset
+from .data_validation import read_valid_chunks
+from ..data_science.chunked_tables import CHUNK_ROWS, parquet_chunks, write_chunks
+from ..data_science.dataset_processing import complete_rows, first_occurrences, row_hashes
 
 # %% auto #0
 __all__ = ['clean_raw_files']
 
 # %% ../../nbs/core/20_data_cleaning.ipynb #c004
+def _complete_chunks(
+    raw_files: list[Path],  # raw CSV files
+    chunk_rows: int,  # the most rows of one chunk
+    counts: dict[str, int],  # rows read and rows incomplete, added to in place
+    hashes: list[np.ndarray],  # each chunk's row hashes, appended in place
+) -> Iterator[pd.DataFrame]:
+    "The complete rows of each validated chunk of `raw_files`, in order."
+    for path in raw_files:
+        for chunk in read_valid_chunks(path, chunk_rows=chunk_rows):
+            table, incomplete = complete_rows(chunk)
+            counts["rows_in"] += len(chunk)
+            counts["incomplete_rows"] += incomplete
+            hashes.append(row_hashes(table))
+            yield table
+
+def _first_rows(table: Path, keep: np.ndarray, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    "The rows of the parquet `table` that `keep` marks, a chunk at a time."
+    start = 0
+    for chunk in parquet_chunks(table, chunk_rows):
+        yield chunk[keep[start:start + len(chunk)]].reset_index(drop=True)
+        start += len(chunk)
+
+# %% ../../nbs/core/20_data_cleaning.ipynb #c004a
 def clean_raw_files(
     raw_files: Iterable[Path],  # raw CSV files with the dataset's columns
     interim_file: Path,  # clean parquet table to write
+    chunk_rows: int = CHUNK_ROWS,  # the most rows held at once
 ) -> dict:
-    "Validate each of `raw_files`, clean them together into `interim_file`; return the counts."
+    "Validate each of `raw_files`, clean them together into `interim_file` a chunk at a time; return the counts."
     raw_files = list(raw_files)
     if not raw_files:
         raise FileNotFoundError("no raw files to clean: run the ingestion stage first")
     if missing := [str(p) for p in raw_files if not Path(p).exists()]:
         raise FileNotFoundError(f"raw file(s) not found: {', '.join(missing)}; run the ingestion stage first")
-    table, counts = clean_dataset(pd.concat([read_valid_csv(p) for p in raw_files], ignore_index=True))
-    write_parquet(table, interim_file)
-    return {**counts, "files": len(raw_files)}
+    counts, hashes = {"rows_in": 0, "incomplete_rows": 0}, []
+    scratch = Path(interim_file).with_name(f".{Path(interim_file).name}.{uuid.uuid4().hex[:12]}.tmp")  # as a partial
+    try:
+        complete = write_chunks(_complete_chunks(raw_files, chunk_rows, counts, hashes), scratch)
+        hashes[:] = [np.concatenate(hashes)]  # one array, not two copies of every hash
+        keep = first_occurrences(hashes.pop())
+        if keep.all():
+            os.replace(scratch, interim_file)  # nothing to drop: the scratch table is the interim table
+        rows_out = complete if keep.all() else write_chunks(_first_rows(scratch, keep, chunk_rows), interim_file)
+    finally:
+        Path(scratch).unlink(missing_ok=True)
+    return {**counts, "duplicate_rows": complete - rows_out, "rows_out": rows_out, "files": len(raw_files)}

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -13,11 +14,13 @@ import stat
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from airnub.engine.storage import file_sha256, write_atomic, write_csv, write_json
-from .data_validation import DataValidationError, quoted, read_valid_csv, shown_path
+from .data_validation import DataValidationError, quoted, read_valid_chunks, shown_path
+from ..data_science.chunked_tables import CHUNK_ROWS
 from ..data_science.dataset_processing import load_bundled_wine
 
 # %% auto #0
@@ -118,14 +121,34 @@ def inbox_files(
     return ready, waiting
 
 # %% ../../nbs/core/10_data_ingestion.ipynb #c009
-def _snapshot(path: Path, max_file_bytes: int | None) -> bytes:
-    "The bytes of `path`, read once (what is hashed is what is validated), at most `max_file_bytes`."
+class _Hashed(io.RawIOBase):
+    "A binary file read once: its bytes hashed as they pass, `DataValidationError` once past `max_bytes`."
+
+    def __init__(self, stream: BinaryIO, path: Path, max_bytes: int | None):
+        super().__init__()
+        self.stream, self.path, self.max_bytes, self.sha256, self.size = stream, path, max_bytes, hashlib.sha256(), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.stream.readinto(buffer)
+        self.sha256.update(memoryview(buffer)[:count])
+        self.size += count
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise DataValidationError(f"{shown_path(self.path)}: grew past the {self.max_bytes / 2**20:g} MB one file "
+                                      "may hold (setting inbox_max_megabytes)")
+        return count
+
+def _digest(path: Path, max_file_bytes: int | None, chunk_rows: int | None = None) -> tuple[str, int]:
+    "SHA-256 of `path`'s bytes, read once; with `chunk_rows`, validated as they pass (a chunk at a time): and its rows."
     with open(path, "rb") as stream:
-        content = stream.read() if max_file_bytes is None else stream.read(max_file_bytes + 1)
-    if max_file_bytes is not None and len(content) > max_file_bytes:
-        raise DataValidationError(f"{shown_path(path)}: grew past the {max_file_bytes / 2**20:g} MB one file may hold "
-                                  "(setting inbox_max_megabytes)")
-    return content
+        hashed, rows = _Hashed(stream, path, max_file_bytes), 0
+        if chunk_rows is not None:
+            rows = sum(map(len, read_valid_chunks(path, io.BufferedReader(hashed, 1 << 20), chunk_rows)))
+        while hashed.read(1 << 20):  # what the parser left, if anything: the digest covers the whole file
+            pass
+    return hashed.sha256.hexdigest(), rows
 
 class _ChangedError(Exception):
     "An inbox file whose bytes changed between validation and copy."
@@ -170,19 +193,24 @@ def ingest_inbox(
     pattern: str = "*.csv",  # which files of the inbox to take (a glob, e.g. "harvest_*.csv")
     quiet_seconds: float = 0,  # leave a file changed more recently than this: it may still be being written
     max_file_bytes: int | None = None,  # refuse a larger file; None: no limit
+    chunk_rows: int = CHUNK_ROWS,  # the most rows validated at once
 ) -> dict:
     "Validate and copy new files matching `pattern` from `inbox` into `dropped`; say what was ingested, skipped, left."
     manifest = read_manifest(manifest_file)
     files, waiting = inbox_files(inbox, pattern, quiet_seconds, max_file_bytes)
     new: dict[str, tuple[Path, int]] = {}  # content hash -> the first file holding it: another name is skipped
     for path in files:
-        content = _snapshot(path, max_file_bytes)
-        if (digest := hashlib.sha256(content).hexdigest()) in manifest or digest in new:
+        digest, _ = _digest(path, max_file_bytes)
+        if digest in manifest or digest in new:
             continue
-        if content and not content.endswith((b"\n", b"\r")):  # cut mid-line since it was listed
+        if path.stat().st_size and not _ends_a_line(path):  # cut mid-line since it was listed
             waiting[path.name] = "its last line has no line break yet"
             continue
-        new[digest] = (path, len(read_valid_csv(path, content)))  # all validated before any is copied
+        validated, rows = _digest(path, max_file_bytes, chunk_rows)  # all validated before any is copied
+        if validated != digest:
+            waiting[path.name] = "it changed while it was being ingested"
+            continue
+        new[digest] = (path, rows)
     copied = _copy_new(new, dropped, manifest, waiting)
     if copied:
         write_json(manifest, manifest_file)

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from airnub.engine.errors import InputError
+from ..data_science.chunked_tables import CHUNK_ROWS
 from airnub_prefect_starter.data_science.dataset_processing import (
     MEASUREMENT_COLUMNS,
     TARGET_CLASSES,
@@ -23,7 +26,7 @@ from ..data_science.feature_engineering import DERIVED_COLUMNS, DIVISORS, add_fe
 
 # %% auto #0
 __all__ = ['EXCERPT_CHARACTERS', 'MAX_MAGNITUDE', 'DataValidationError', 'excerpt', 'quoted', 'shown_path', 'validate_frame',
-           'read_valid_csv']
+           'read_valid_chunks', 'read_valid_csv']
 
 # %% ../../nbs/core/00_data_validation.ipynb #c004
 class DataValidationError(InputError):
@@ -65,7 +68,7 @@ def _listing(names: list, most: int = 5) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 # %% ../../nbs/core/00_data_validation.ipynb #c006a
-def _numbers(table: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
+def _numbers(table: pd.DataFrame, columns: list[str], source: str, first_row: int = 1) -> pd.DataFrame:
     "`columns` of `table` as floats; `DataValidationError` at the first cell that is not a finite, plausible number."
     numbers = table[columns].apply(pd.to_numeric, errors="coerce").astype("float64")
     for column in columns:
@@ -77,26 +80,27 @@ def _numbers(table: pd.DataFrame, columns: list[str], source: str) -> pd.DataFra
                 row = int(bad.to_numpy().argmax())
                 limit = f" (measurements are at most {MAX_MAGNITUDE:g} in size)" if problem.startswith("out") else ""
                 raise DataValidationError(f"{source}: column {column} has {problem} {quoted(cells.iloc[row])} "
-                                          f"in data row {row + 1}{limit}")
+                                          f"in data row {row + first_row}{limit}")
     return numbers
 
-def _check_features(numbers: pd.DataFrame, table: pd.DataFrame, source: str) -> None:
+def _check_features(numbers: pd.DataFrame, table: pd.DataFrame, source: str, first_row: int = 1) -> None:
     "`DataValidationError` at the first complete row of `numbers` the features cannot be built from."
     complete = numbers.dropna()  # cleaning drops the others
     for column in DIVISORS:
         if (bad := complete.index[complete[column] <= 0]).size:
             raise DataValidationError(f"{source}: column {column} has value {quoted(table[column].iloc[bad[0]])} in "
-                                      f"data row {bad[0] + 1}; it must be positive (a feature divides by it)")
+                                      f"data row {bad[0] + first_row}; it must be positive (a feature divides by it)")
     derived = add_features(complete)[list(DERIVED_COLUMNS)]
     if (bad := derived.index[~np.isfinite(derived).all(axis=1)]).size:
         name = next(c for c in DERIVED_COLUMNS if not np.isfinite(derived.at[bad[0], c]))
-        raise DataValidationError(f"{source}: data row {bad[0] + 1} gives feature {name} a non-finite value; "
+        raise DataValidationError(f"{source}: data row {bad[0] + first_row} gives feature {name} a non-finite value; "
                                   "check the row's measurements")
 
 # %% ../../nbs/core/00_data_validation.ipynb #c006b
 def validate_frame(
     frame: pd.DataFrame,  # a table with the dataset's columns
     source: str,  # what to call the table in errors, usually its file path
+    first_row: int = 1,  # the data row number of `frame`'s first row (a chunk's place in its file)
 ) -> pd.DataFrame:
     "`frame` with normalised column names, or `DataValidationError` naming `source`, the column and the row."
     _check_headers(frame.columns, source)
@@ -109,11 +113,11 @@ def validate_frame(
     if extra := [c for c in table.columns if c not in expected]:
         raise DataValidationError(f"{source}: unexpected column(s) {_listing(extra)}; "
                                   f"expected exactly: {', '.join(expected)}")
-    numbers = _numbers(table, expected, source)
+    numbers = _numbers(table, expected, source, first_row)
     if unknown := sorted(set(numbers[TARGET_COLUMN].dropna()) - set(TARGET_CLASSES)):
         raise DataValidationError(f"{source}: column {TARGET_COLUMN} has unknown class(es) {_listing(unknown)}; "
                                   f"expected one of {list(TARGET_CLASSES)}")
-    _check_features(numbers, table, source)
+    _check_features(numbers, table, source, first_row)
     return table
 
 # %% ../../nbs/core/00_data_validation.ipynb #c009
@@ -126,21 +130,31 @@ def _first_bad_byte(content: bytes) -> str:
         return f"byte {content[error.start]:#04x} on line {line}"
     return "an undecodable byte"
 
-def read_valid_csv(
+def read_valid_chunks(
     path: Path,  # a CSV file with the dataset's columns
-    content: bytes | None = None,  # the bytes read from `path`, when the caller has them: those are checked
-) -> pd.DataFrame:
-    "The table in `path` (or in `content`, read from it), validated, with normalised column names."
-    shown = shown_path(path)
+    stream: BinaryIO | None = None,  # `path`'s bytes as the caller reads them (e.g. hashing them); None: open `path`
+    chunk_rows: int = CHUNK_ROWS,  # the most rows of one chunk
+) -> Iterator[pd.DataFrame]:
+    "The table in `path` (or `stream`), a validated chunk at a time, with normalised column names."
+    shown, done = shown_path(path), 0
     try:
-        frame = pd.read_csv(path if content is None else io.BytesIO(content), encoding="utf-8")
+        for chunk in pd.read_csv(path if stream is None else stream, encoding="utf-8", chunksize=chunk_rows):
+            yield validate_frame(chunk, shown, first_row=done + 1)
+            done += len(chunk)
     except UnicodeDecodeError as error:
-        where = _first_bad_byte(Path(path).read_bytes() if content is None else content)
-        raise DataValidationError(f"{shown}: not UTF-8 text ({where}); save it as UTF-8 "
+        content = stream.getvalue() if isinstance(stream, io.BytesIO) else Path(path).read_bytes()
+        raise DataValidationError(f"{shown}: not UTF-8 text ({_first_bad_byte(content)}); save it as UTF-8 "
                                   "(in a spreadsheet: 'CSV UTF-8')") from error
     except pd.errors.EmptyDataError as error:
         raise DataValidationError(f"{shown}: the file is empty") from error
     except pd.errors.ParserError as error:
         reason = str(error).strip().removeprefix("Error tokenizing data. C error: ")  # pandas ends it with a newline
         raise DataValidationError(f"{shown}: malformed CSV ({excerpt(reason, 200)})") from error
-    return validate_frame(frame, shown)
+
+def read_valid_csv(
+    path: Path,  # a CSV file with the dataset's columns
+    content: bytes | None = None,  # the bytes read from `path`, when the caller has them: those are checked
+) -> pd.DataFrame:
+    "The table in `path` (or in `content`, read from it), validated, with normalised column names."
+    chunks = read_valid_chunks(path, None if content is None else io.BytesIO(content))
+    return pd.concat(list(chunks), ignore_index=True)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
+from ..data_science.chunked_tables import CHUNK_ROWS, parquet_chunks, table_columns
 from ..data_science.dataset_processing import TARGET_COLUMN
 from ..data_science.modeling.predict import predict_file
 
@@ -14,21 +17,31 @@ from ..data_science.modeling.predict import predict_file
 __all__ = ['score_features']
 
 # %% ../../nbs/core/30_model_inference.ipynb #c004
+def _summary(predictions_file: Path, chunk_rows: int) -> dict:
+    "Rows, counts by class (JSON keys), mean confidence and agreement with the target of `predictions_file`."
+    with_target = TARGET_COLUMN in table_columns(predictions_file)
+    columns = ["prediction", "probability", *([TARGET_COLUMN] if with_target else [])]
+    rows, counts, confidence, agreeing = 0, pd.Series(dtype="int64"), 0.0, 0
+    for chunk in parquet_chunks(predictions_file, chunk_rows, columns):
+        rows += len(chunk)
+        counts = counts.add(chunk["prediction"].value_counts(), fill_value=0)
+        confidence += float(chunk["probability"].sum())
+        agreeing += int((chunk["prediction"] == chunk[TARGET_COLUMN]).sum()) if with_target else 0
+    summary = {"rows": rows, "predicted_classes": {str(k): int(v) for k, v in counts.sort_index().items()},
+               "mean_probability": round(confidence / rows, 4) if rows else float("nan")}
+    return {**summary, "agreement_with_target": round(agreeing / rows, 4)} if with_target and rows else summary
+
 def score_features(
     model_file: Path,  # the saved pipeline
     card_file: Path,  # its model card
     features_file: Path,  # processed feature table to score
     predictions_file: Path,  # parquet file to write the predictions to
+    chunk_rows: int = CHUNK_ROWS,  # the most rows held at once
 ) -> dict:
     "Predict every row of `features_file`; summarise rows, counts by class (JSON keys), confidence, held-out metrics."
     if not Path(features_file).exists():
         raise FileNotFoundError(f"{features_file} does not exist: run the processing stage first")
-    predictions, card = predict_file(model_file, card_file, features_file, predictions_file)
-    summary = {"rows": len(predictions), "model_metrics": card["metrics"],
-               "predicted_classes": {str(k): int(v)
-                                     for k, v in predictions["prediction"].value_counts().sort_index().items()},
-               "mean_probability": round(float(predictions["probability"].mean()), 4)}
-    if TARGET_COLUMN in predictions:
-        agreement = (predictions["prediction"] == predictions[TARGET_COLUMN]).mean()
-        summary["agreement_with_target"] = round(float(agreement), 4)
-    return summary
+    _, card = predict_file(model_file, card_file, features_file, predictions_file, chunk_rows)
+    summary = _summary(predictions_file, chunk_rows)
+    return {"rows": summary["rows"], "model_metrics": card["metrics"],
+            **{key: value for key, value in summary.items() if key != "rows"}}

@@ -16,7 +16,7 @@ from .config_ds import data_paths
 
 # %% auto #0
 __all__ = ['MEASUREMENT_COLUMNS', 'TARGET_COLUMN', 'TARGET_CLASSES', 'snake_case', 'normalise_columns', 'load_bundled_wine',
-           'synthetic_wine', 'clean_dataset', 'main']
+           'synthetic_wine', 'complete_rows', 'clean_dataset', 'row_hashes', 'first_occurrences', 'main']
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c004
 def snake_case(name: str) -> str:
@@ -58,19 +58,45 @@ def synthetic_wine(
     return stacked
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c016
+def complete_rows(
+    frame: pd.DataFrame,  # a raw table with the measurement and target columns
+) -> tuple[pd.DataFrame, int]:
+    "The rows of `frame` with a number in every column (the target an integer), and how many were dropped."
+    table = normalise_columns(frame)[[*MEASUREMENT_COLUMNS, TARGET_COLUMN]]
+    table = table.apply(pd.to_numeric, errors="coerce").astype("float64")
+    incomplete = table.isna().any(axis=1)
+    return table[~incomplete].astype({TARGET_COLUMN: "int64"}).reset_index(drop=True), int(incomplete.sum())
+
 def clean_dataset(
     frame: pd.DataFrame,  # a raw table with the measurement and target columns
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     "Clean `frame`; return the clean table and counts of the rows removed."
-    table = normalise_columns(frame)[[*MEASUREMENT_COLUMNS, TARGET_COLUMN]]
-    table = table.apply(pd.to_numeric, errors="coerce").astype("float64")
-    incomplete = table.isna().any(axis=1)
-    table = table[~incomplete]
+    table, incomplete = complete_rows(frame)
     duplicated = table.duplicated()
-    table = table[~duplicated].astype({TARGET_COLUMN: "int64"}).reset_index(drop=True)
-    removed = {"rows_in": len(frame), "incomplete_rows": int(incomplete.sum()),
+    table = table[~duplicated].reset_index(drop=True)
+    removed = {"rows_in": len(frame), "incomplete_rows": incomplete,
                "duplicate_rows": int(duplicated.sum()), "rows_out": len(table)}
     return table, removed
+
+# %% ../../nbs/data_science/10_dataset_processing.ipynb #c021
+def row_hashes(
+    table: pd.DataFrame,  # a clean table (or a chunk of one)
+) -> np.ndarray:
+    "One 64-bit hash of each row's values: equal rows, equal hashes."
+    return pd.util.hash_pandas_object(table, index=False).to_numpy()
+
+def first_occurrences(
+    hashes: np.ndarray,  # one hash per row, in table order
+) -> np.ndarray:
+    "A mask of the rows whose hash no earlier row has: the first of each group of equal rows."
+    order = np.argsort(hashes, kind="stable")  # equal hashes stay in table order: the first comes first
+    ordered = hashes[order]
+    first = np.empty(len(hashes), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    keep = np.empty(len(hashes), dtype=bool)
+    keep[order] = first  # no index array of the kept rows: 2 GiB less than np.unique at 100 M rows
+    return keep
 
 # %% ../../nbs/data_science/10_dataset_processing.ipynb #c024
 def main() -> dict:

@@ -5,6 +5,7 @@
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c002
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 from fastcore.imports import IN_NOTEBOOK
 
 from airnub.engine.errors import InputError
-from airnub.engine.storage import write_parquet
+from .chunked_tables import CHUNK_ROWS, parquet_chunks, table_rows, write_chunks
 from .config_ds import data_paths
 from .dataset_processing import MEASUREMENT_COLUMNS, TARGET_COLUMN
 
@@ -47,29 +48,36 @@ class NonFiniteFeatureError(InputError):
 def check_finite(
     features: pd.DataFrame,  # a table with the feature columns
     source: str,  # what to call the table in errors, usually its file path
+    first_row: int = 1,  # the row number of `features`' first row (a chunk's place in its table)
 ) -> pd.DataFrame:
     "`features`, or `NonFiniteFeatureError` naming `source` and the first column and row that is not a finite number."
     values = features[list(FEATURE_COLUMNS)].to_numpy(dtype="float64")
     if (bad := np.argwhere(~np.isfinite(values))).size:
         row, column = bad[0]
         raise NonFiniteFeatureError(f"{source}: column {FEATURE_COLUMNS[column]} has non-finite value "
-                                    f"{values[row, column]} in row {row + 1}; no model can learn from it: "
+                                    f"{values[row, column]} in row {row + first_row}; no model can learn from it: "
                                     "run the processing stage again (it names the raw file holding it)")
     return features
+
+def _feature_chunks(interim_file: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    "The rows of `interim_file` with the features added, checked finite, a chunk at a time."
+    done = 0
+    for clean in parquet_chunks(interim_file, chunk_rows):
+        yield check_finite(add_features(clean), str(interim_file), first_row=done + 1)
+        done += len(clean)
 
 def build_feature_table(
     interim_file: Path,  # clean interim parquet table
     processed_file: Path,  # feature table to write
     min_rows: int = 1,  # refuse a table with fewer clean rows (a truncated delivery)
+    chunk_rows: int = CHUNK_ROWS,  # the most rows held at once
 ) -> dict[str, int]:
-    "Read `interim_file`, add the features, write `processed_file`; return its shape."
-    clean = pd.read_parquet(interim_file)
-    if len(clean) < min_rows:
-        raise TooFewRowsError(f"{interim_file}: {len(clean)} clean rows, fewer than min_rows = {min_rows}; "
-                         "is a delivery truncated?")
-    features = check_finite(add_features(clean), str(interim_file))
-    write_parquet(features, processed_file)
-    return {"rows": len(features), "features": len(FEATURE_COLUMNS)}
+    "Read `interim_file`, add the features, write `processed_file`, a chunk at a time; return its shape."
+    if (rows := table_rows(interim_file)) < min_rows:
+        raise TooFewRowsError(f"{interim_file}: {rows} clean rows, fewer than min_rows = {min_rows}; "
+                              "is a delivery truncated?")
+    return {"rows": write_chunks(_feature_chunks(interim_file, chunk_rows), processed_file),
+            "features": len(FEATURE_COLUMNS)}
 
 # %% ../../nbs/data_science/20_feature_engineering.ipynb #c013
 def main() -> dict[str, int]:

@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from airnub.engine.errors import InputError
 from airnub.engine.run_cache import library_versions
-from airnub.engine.storage import write_parquet
+from ..chunked_tables import CHUNK_ROWS, parquet_chunks, write_chunks
 from ..config_ds import data_paths
 
 # %% auto #0
@@ -66,13 +66,13 @@ def predict_frame(
 # %% ../../../nbs/data_science/40_modeling_predict.ipynb #c015
 def predict_file(
     model_file: Path, card_file: Path, features_file: Path, predictions_file: Path,
-) -> tuple[pd.DataFrame, dict]:
-    "Predict every row of `features_file` into `predictions_file`; return the predictions and the model card."
+    chunk_rows: int = CHUNK_ROWS,  # the most rows scored at once
+) -> tuple[int, dict]:
+    "Predict each row of `features_file` into `predictions_file`, a chunk at a time; return its rows and the card."
     model, card = load_model(model_file, card_file)
-    features = pd.read_parquet(features_file)
-    predictions = pd.concat([features, predict_frame(model, features)], axis=1)
-    write_parquet(predictions, predictions_file)
-    return predictions, card
+    chunks = (pd.concat([features, predict_frame(model, features)], axis=1)
+              for features in parquet_chunks(features_file, chunk_rows))
+    return write_chunks(chunks, predictions_file), card
 
 def main() -> dict:
     "Score the project's feature table with its saved model, as the analysis stage does (paths from settings.ini)."

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pandas as pd
 from fastcore.imports import IN_NOTEBOOK
 from sklearn.linear_model import LogisticRegression
@@ -19,12 +20,36 @@ from sklearn.preprocessing import StandardScaler
 
 from airnub.engine.run_cache import library_versions
 from airnub.engine.storage import write_atomic, write_json
+from ..chunked_tables import CHUNK_ROWS, parquet_chunks, table_rows
 from ..config_ds import data_paths
 from ..dataset_processing import TARGET_COLUMN
 from ..feature_engineering import FEATURE_COLUMNS, check_finite
 
 # %% auto #0
-__all__ = ['split_features', 'build_pipeline', 'evaluate', 'save_model', 'train_and_save', 'main']
+__all__ = ['MAX_TRAINING_ROWS', 'training_rows', 'split_features', 'build_pipeline', 'evaluate', 'save_model', 'train_and_save',
+           'main']
+
+# %% ../../../nbs/data_science/30_modeling_train.ipynb #c004a
+MAX_TRAINING_ROWS = 1_000_000  # the most rows training reads: a larger table is sampled down to this many
+
+def training_rows(
+    features_file: Path,  # processed feature table (parquet)
+    max_rows: int = MAX_TRAINING_ROWS,  # a larger table is sampled down to this many rows
+    random_state: int = 42,  # seed of the sample
+    chunk_rows: int = CHUNK_ROWS,  # the most rows read at once
+) -> pd.DataFrame:
+    "The rows training learns from: all of `features_file`, or a seeded sample of `max_rows` of them, in table order."
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
+    if (rows := table_rows(features_file)) <= max_rows:
+        return pd.read_parquet(features_file)
+    chosen = np.sort(np.random.default_rng(random_state).choice(rows, size=max_rows, replace=False))
+    parts, start = [], 0
+    for chunk in parquet_chunks(features_file, chunk_rows):
+        low, high = np.searchsorted(chosen, [start, start + len(chunk)])
+        parts.append(chunk.iloc[chosen[low:high] - start])
+        start += len(chunk)
+    return pd.concat(parts, ignore_index=True)
 
 # %% ../../../nbs/data_science/30_modeling_train.ipynb #c005
 def split_features(
@@ -66,18 +91,22 @@ def train_and_save(
     model_file: Path,  # where to save the fitted pipeline (joblib)
     card_file: Path,  # where to save the model card (JSON)
     test_size: float = 0.25,  # share of rows held out for evaluation
-    random_state: int = 42,  # seed of the split
+    random_state: int = 42,  # seed of the split (and of the sample of a large table)
     regularisation: float = 1.0,  # inverse regularisation strength of the logistic regression
+    max_rows: int = MAX_TRAINING_ROWS,  # a larger table is sampled down to this many rows (see `training_rows`)
 ) -> dict:
     "Train on `features_file`, evaluate on the held-out rows, save model and card; return the card."
     if not Path(features_file).is_file():
         raise FileNotFoundError(f"{features_file} does not exist: run the processing stage first")
-    features = check_finite(pd.read_parquet(features_file), str(features_file))  # sklearn's own error names no file
+    features = training_rows(features_file, max_rows, random_state)
+    features = check_finite(features, str(features_file))  # sklearn's own error names no file
     X_train, X_test, y_train, y_test = split_features(features, test_size, random_state)
     model = build_pipeline(regularisation).fit(X_train, y_train)
     card = {"features": list(FEATURE_COLUMNS), "target": TARGET_COLUMN, "classes": sorted(map(int, set(y_train))),
-            "params": {"test_size": test_size, "random_state": random_state, "regularisation": regularisation},
-            "metrics": evaluate(model, X_test, y_test), "train_rows": int(len(y_train))}
+            "params": {"test_size": test_size, "random_state": random_state, "regularisation": regularisation,
+                       "max_rows": max_rows},
+            "metrics": evaluate(model, X_test, y_test), "train_rows": int(len(y_train)),
+            "table_rows": table_rows(features_file)}
     return save_model(model, model_file, card_file, card)
 
 # %% ../../../nbs/data_science/30_modeling_train.ipynb #c017
