@@ -99,8 +99,10 @@ def test_the_build_context_holds_the_code_and_no_credential():
     needed = {"settings.ini", "pyproject.toml", "airnub/pyproject.toml", "airnub/README.md", "README.md", "LICENSE"}
     needed |= {d["entrypoint"].split(":")[0] for d in yaml.safe_load((PROJECT_ROOT / FILES["local"]).read_text())
                ["deployments"]}
-    assert needed - context == set()
-    assert any(path.startswith("nbs/reports/") and path.endswith(".ipynb") for path in context)
+    notebooks = {path.relative_to(PROJECT_ROOT).as_posix() for path in (PROJECT_ROOT / "nbs").rglob("*.ipynb")
+                 if ".ipynb_checkpoints" not in path.parts}
+    assert notebooks, "the project has notebooks"
+    assert (needed | notebooks) - context == set(), "the code and every notebook a flow may run are in the image"
 
 
 @pytest.mark.integration

@@ -71,3 +71,13 @@ def test_the_check_names_the_module_and_the_import_it_finds(where, source, named
 def test_engine_imports_are_not_mistaken_for_demo_imports():
     source = "from .settings import load_settings\nfrom airnub.engine.storage import write_json\n"
     assert demo_imports(source, PROJECT_ROOT / "airnub/src/airnub/engine/run_cache.py") == []
+
+
+def test_no_two_test_files_share_a_name():
+    """pytest imports test files by their name (the folders hold no __init__.py): a second file of the same name
+    anywhere in `make test`'s folders stops the whole run with "import file mismatch"."""
+    seen: dict[str, list[str]] = {}
+    for folder in ("tests", "airnub/tests"):
+        for path in (PROJECT_ROOT / folder).rglob("test_*.py"):
+            seen.setdefault(path.name, []).append(path.relative_to(PROJECT_ROOT).as_posix())
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
