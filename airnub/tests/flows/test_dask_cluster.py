@@ -78,10 +78,14 @@ def test_with_no_address_a_local_cluster_of_max_workers_processes_runs_the_sweep
 def test_applied_settings_replace_the_process_settings_for_the_block_only(monkeypatch, tmp_path):
     monkeypatch.setenv("AIRNUB_REPORTS_DIR", "/worker/reports")
     monkeypatch.setenv("AIRNUB_MAX_WORKERS", "7")
+    monkeypatch.delenv("AIRNUB_PROJECT_ROOT", raising=False)  # `make test` exports the checkout's
     with applied_settings({"AIRNUB_REPORTS_DIR": str(tmp_path), "AIRNUB_PROJECT_ROOT": str(tmp_path / "absent")}):
         assert os.environ["AIRNUB_REPORTS_DIR"] == str(tmp_path)
         assert "AIRNUB_MAX_WORKERS" not in os.environ, "the flow's settings only, none of the worker's own"
         assert "AIRNUB_PROJECT_ROOT" not in os.environ, "a project folder this machine lacks is not applied"
+    monkeypatch.setenv("AIRNUB_PROJECT_ROOT", str(tmp_path))
+    with applied_settings({"AIRNUB_PROJECT_ROOT": str(tmp_path / "absent")}):
+        assert os.environ["AIRNUB_PROJECT_ROOT"] == str(tmp_path), "the worker keeps its own project folder"
     assert os.environ["AIRNUB_REPORTS_DIR"] == "/worker/reports" and os.environ["AIRNUB_MAX_WORKERS"] == "7"
 
 
