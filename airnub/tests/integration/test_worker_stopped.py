@@ -67,6 +67,11 @@ def state_of(client: SyncPrefectClient, run_id: str) -> State:
     return client.read_flow_run(run_id).state
 
 
+def crashed_state(client: SyncPrefectClient, run_id: str) -> State | None:
+    """The run's Crashed state, if it had one: `make deploy`'s automation moves a crashed first run on at once."""
+    return next((state for state in client.read_flow_run_states(run_id) if state.is_crashed()), None)
+
+
 def end_run_processes(run_ids: list[str]) -> None:
     """Kill what is left of these flow runs (when the test failed midway): they do not die with their worker."""
     for process in [p for run_id in run_ids for p in run_processes(run_id)]:
@@ -167,8 +172,8 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, department_p
                 killed = start_analysis_and_stop_worker(client, deployments["analysis-dept-harbour-ops"], started,
                                                         worker, signal.SIGKILL)
             clock = time.monotonic()
-            timings["SIGKILL: Crashed"] = wait_for(lambda: state_of(client, killed).is_crashed(), 60, "Crashed")
-            crashed = state_of(client, killed)
+            timings["SIGKILL: Crashed"] = wait_for(lambda: crashed_state(client, killed), 60, "Crashed")
+            crashed = crashed_state(client, killed)
             assert crashed.message == "Execution was aborted by Python system exit call.", crashed.message
             wait_for(lambda: not run_processes(killed), 60, "the flow run's process and kernel ended")
             timings["SIGKILL: processes gone"] = time.monotonic() - clock
@@ -187,6 +192,11 @@ def test_worker_stopped_mid_run_then_the_next_run_completes(server, department_p
                 # Logs reach the API in batches, after the state, sent by the run's process as it ends: wait for
                 # them while the worker still runs (stopping it at once could stop that process before they leave).
                 wait_for(lambda: report_logged(client, started[-1]), 90, "the next run's log says it ran the report")
+                # The crashed run was scheduled again by make deploy's automation (crash_retry.py), once: this worker
+                # took it too, and it completed.
+                wait_for(lambda: state_of(client, killed).is_final(), 180, "the crashed run, run again, finished")
+                again = client.read_flow_run(killed)
+                assert again.state.is_completed() and again.run_count == 2, (again.state, again.run_count)
         assert processed.stat().st_mtime_ns == before
         assert list((tmp_path / "reports").glob("tide_report/*/tide_report.html")), "the report of the next run"
         assert_outputs_whole(tmp_path)
