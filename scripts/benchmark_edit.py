@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 NOTEBOOK = Path("nbs") / "data_science" / "30_modeling_train.ipynb"
-EDIT = ('"train_rows": int(len(y_train))}', '"train_rows": int(len(y_train)), "test_rows": int(len(y_test))}')
+EDIT = ('"train_rows": int(len(y_train)),', '"train_rows": int(len(y_train)), "test_rows": int(len(y_test)),')
 UNCHANGED = ("ingest-bundled-dataset", "ingest-inbox", "clean-raw-files", "build-feature-table")
 # at the top: outputs and tools, not the project; anywhere: caches
 LEFT_OUT = {".venv", ".git", ".prefect", ".cache", ".nbval", ".docs-build", "site", "data", "models", "reports"}
