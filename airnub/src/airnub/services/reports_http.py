@@ -250,9 +250,10 @@ def under_address(path: Path, folder: Path, address: str) -> str | None:
 
 def report_url(path: Path, state: dict | None) -> str | None:
     """The address of `path` (inside the served reports folder) while the reports server answers; else None."""
-    if not state or not state.get("reports_url") or not answers(state["reports_url"]):
+    if not state or not state.get("reports_url"):
         return None
-    return under_address(path, Path(state["reports_dir"]), state["reports_url"])
+    address = under_address(path, Path(state["reports_dir"]), state["reports_url"])
+    return address if address and answers(state["reports_url"]) else None  # asks the server only for its own files
 
 
 def main(argv: list[str] | None = None) -> None:
